@@ -1,0 +1,16 @@
+"""morsenet: make the embedding restrictions of narrow neural networks visible and measurable."""
+
+from .datasets import Dataset as Dataset
+from .datasets import get_dataset as get_dataset
+from .errors import MorsenetError as MorsenetError
+from .models import MLP as MLP
+from .models import NeuralODE as NeuralODE
+from .models import ResNet as ResNet
+from .models import build_model as build_model
+from .models import load as load
+from .models import save as save
+
+__version__ = "0.1.0"
+
+__all__ = ["MLP", "Dataset", "MorsenetError", "NeuralODE", "ResNet", "__version__", "build_model",
+           "get_dataset", "load", "save"]

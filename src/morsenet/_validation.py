@@ -1,0 +1,73 @@
+"""Private helpers shared by the public entry points: seeds, dtypes and small checks."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from .errors import MorsenetError
+
+Seed = int | torch.Generator | None
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def as_generator(seed: Seed) -> torch.Generator:
+    """Turn a user-supplied seed into a private `torch.Generator` (never global state)."""
+    if isinstance(seed, torch.Generator):
+        return seed
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    elif isinstance(seed, int) and not isinstance(seed, bool):
+        gen.manual_seed(seed)
+    else:
+        raise TypeError(f"seed must be an int, a torch.Generator or None; got {type(seed).__name__}")
+    return gen
+
+
+def as_dtype(name: str | torch.dtype) -> torch.dtype:
+    """Map "float32"/"float64" (or a dtype) to a torch dtype."""
+    if isinstance(name, torch.dtype):
+        return name
+    try:
+        return DTYPES[name]
+    except KeyError:
+        raise MorsenetError(f"dtype must be one of {sorted(DTYPES)}, got {name!r}") from None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader never sees a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Binary twin of `atomic_write_text`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""CLI subcommands: each module has HELP, configure(parser) and execute(args) -> int."""

@@ -1,0 +1,80 @@
+"""Checkpoints: weights plus the model's config in one file, loaded without executing code from it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._validation import atomic_write_bytes
+from ..errors import MorsenetError
+from ._registry import build_model
+
+FORMAT = "morsenet-checkpoint"
+VERSION = 1
+
+
+def save(model: nn.Module, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+    """Write `model` (config + state dict) and JSON-able `meta` to `path` atomically."""
+    if not hasattr(model, "config"):
+        raise MorsenetError(f"save: {type(model).__name__} is not a morsenet model (it has no config())")
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": json.dumps(model.config()),
+        "meta": json.dumps(meta or {}),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read and check a checkpoint; returns {"config", "meta", "state_dict"}."""
+    path = Path(path)
+    if not path.is_file():
+        raise MorsenetError(f"no checkpoint at {str(path)!r}; pass a models/<name>.pt file from a run folder")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for corrupt or foreign files
+        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise MorsenetError(f"{path}: not a readable morsenet checkpoint ({first})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise MorsenetError(f"{path}: not a morsenet checkpoint (no '{FORMAT}' marker); "
+                            "checkpoints are written by `morsenet run` into models/")
+    if payload.get("version") != VERSION:
+        raise MorsenetError(f"{path}: checkpoint version {payload.get('version')!r} is not supported "
+                            f"(this morsenet reads version {VERSION})")
+    try:
+        config, meta = json.loads(payload["config"]), json.loads(payload["meta"])
+        state = payload["state_dict"]
+    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        raise MorsenetError(f"{path}: damaged checkpoint ({err})") from None
+    return {"config": config, "meta": meta, "state_dict": state}
+
+
+def load(path: str | Path) -> nn.Module:
+    """Load a checkpoint written by `save` (or `morsenet run`) as a model in eval mode.
+
+    Raises:
+        MorsenetError: for a missing, corrupt or foreign file, or weights that do not fit the config.
+    """
+    ckpt = read_checkpoint(path)
+    try:
+        model = build_model(ckpt["config"], seed=0)
+    except MorsenetError as err:
+        raise MorsenetError(f"{path}: bad model config in checkpoint: {err}") from None
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except (RuntimeError, TypeError) as err:
+        first = str(err).strip().splitlines()[0][:160]
+        raise MorsenetError(f"{path}: weights do not match the model config ({first})") from None
+    model.checkpoint_meta = ckpt["meta"]
+    return model.eval()

@@ -1,0 +1,202 @@
+"""The training loop: Adam, BCE on logits (MSE for regression), best-state restore, early stopping, retries."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .._validation import Seed, as_dtype, as_generator
+from ..datasets import Dataset
+from ..models import build_model
+from ._config import TrainConfig
+
+Callback = Callable[[int, nn.Module, "History"], None]
+
+
+@dataclass
+class History:
+    """Per-epoch record of one training attempt.
+
+    Attributes:
+        train_loss: mean minibatch loss per epoch.
+        test_loss: loss on the test set after each epoch.
+        test_accuracy: test accuracy after each epoch (classification; empty for regression).
+        best_epoch: epoch (0-based) whose state was restored.
+        stopped_early: whether patience ran out before `epochs`.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def best_accuracy(self) -> float | None:
+        return self.test_accuracy[self.best_epoch] if self.test_accuracy else None
+
+    @property
+    def best_test_loss(self) -> float:
+        return self.test_loss[self.best_epoch]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"train_loss": self.train_loss, "test_loss": self.test_loss, "test_accuracy": self.test_accuracy,
+                "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        return cls(list(d["train_loss"]), list(d["test_loss"]), list(d["test_accuracy"]), int(d["best_epoch"]),
+                   bool(d["stopped_early"]))
+
+
+def batch_slices(n: int, batch_size: int) -> list[slice]:
+    """Minibatch boundaries; a last batch of a single point joins the previous one (BatchNorm needs 2)."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return [slice(s, e) for s, e in zip(starts, starts[1:] + [n])]
+
+
+def loss_fn(task: str) -> Callable[[Tensor, Tensor], Tensor]:
+    return F.binary_cross_entropy_with_logits if task == "classification" else F.mse_loss
+
+
+def accuracy(logits: Tensor, labels: Tensor) -> float:
+    """Fraction of points with (sigmoid(logit) >= 0.5) == label."""
+    return float(((logits >= 0).to(labels.dtype) == labels).float().mean())
+
+
+def fit(model: nn.Module, data: Dataset, config: TrainConfig = TrainConfig(), *, seed: Seed = 0,
+        callback: Callback | None = None, progress: bool | None = None, desc: str = "") -> History:
+    """Train `model` in place on `data` and restore its best state (highest test accuracy; lowest test MSE).
+
+    The minibatch order comes from `seed` alone, so the same model, data, config and seed give the same
+    numbers. `callback(epoch, model, history)` runs after each epoch's evaluation (in eval mode).
+    `progress` shows a bar on a terminal (None: only when stderr is a terminal).
+    """
+    gen = as_generator(seed)
+    dtype = as_dtype(config.dtype)
+    model.to(dtype)
+    x, y = data.x_train.to(dtype), data.y_train.to(dtype)
+    xt, yt = data.x_test.to(dtype), data.y_test.to(dtype)
+    criterion = loss_fn(data.task)
+    classify = data.task == "classification"
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    history = History()
+    best_score, best_state, stale = -float("inf"), None, 0
+    epochs = _progress(range(config.epochs), progress, desc)
+    for epoch in epochs:
+        model.train()
+        perm = torch.randperm(x.shape[0], generator=gen)
+        total, count = 0.0, 0
+        for sl in batch_slices(x.shape[0], config.batch_size):
+            idx = perm[sl]
+            loss = criterion(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, count = total + float(loss.detach()), count + 1
+        history.train_loss.append(total / count)
+        model.eval()
+        with torch.no_grad():
+            logits = model(xt)
+            history.test_loss.append(float(criterion(logits, yt)))
+            if classify:
+                history.test_accuracy.append(accuracy(logits, yt))
+        score = history.test_accuracy[-1] if classify else -history.test_loss[-1]
+        if score > best_score:
+            best_score, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
+            history.best_epoch = epoch
+        else:
+            stale += 1
+        if callback is not None:
+            callback(epoch, model, history)
+        if hasattr(epochs, "set_postfix"):
+            epochs.set_postfix_str(f"loss {history.train_loss[-1]:.3f} "
+                                   + (f"acc {history.test_accuracy[-1]:.3f}" if classify else
+                                      f"test mse {history.test_loss[-1]:.2e}"))
+        if config.patience and stale >= config.patience:
+            history.stopped_early = True
+            break
+    if hasattr(epochs, "close"):
+        epochs.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def _progress(it: range, progress: bool | None, desc: str):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return it
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional; without it training is silent
+        return it
+    return tqdm(it, desc=desc, leave=False, dynamic_ncols=True)
+
+
+@dataclass
+class Attempt:
+    seed: int
+    best_accuracy: float | None
+    best_test_loss: float
+    epochs_run: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "best_accuracy": self.best_accuracy, "best_test_loss": self.best_test_loss,
+                "epochs_run": self.epochs_run}
+
+
+@dataclass
+class TrainResult:
+    """The kept model (best attempt), its history, and every attempt's seed and result."""
+
+    model: nn.Module
+    history: History
+    attempts: list[Attempt]
+    seed: int
+    reached_threshold: bool | None
+
+
+def attempt_seeds(seed: int, max_attempts: int) -> list[int]:
+    """Seeds of successive attempts: seed, seed + 1, ... (recorded, so any attempt can be rerun)."""
+    return [seed + k for k in range(max_attempts)]
+
+
+def train(model_config: dict[str, Any], data: Dataset, config: TrainConfig = TrainConfig(), *, seed: int = 0,
+          callback_factory: Callable[[int], Callback | None] | None = None, progress: bool | None = None,
+          desc: str = "") -> TrainResult:
+    """Build and fit a model, retrying with new seeds until test accuracy reaches `config.threshold`.
+
+    Each attempt `k` builds the model from seed `seed + k` and orders minibatches from the same seed; the
+    best attempt is kept. `callback_factory(attempt_seed)` may supply a per-attempt epoch callback.
+    """
+    best: tuple[float, nn.Module, History, int] | None = None
+    attempts = []
+    classify = data.task == "classification"
+    for k, s in enumerate(attempt_seeds(seed, config.max_attempts)):
+        model = build_model(model_config, seed=s, input_dim=data.input_dim)
+        cb = callback_factory(s) if callback_factory else None
+        label = f"{desc} attempt {k + 1}/{config.max_attempts}" if config.max_attempts > 1 else desc
+        history = fit(model, data, config, seed=s, callback=cb, progress=progress, desc=label)
+        attempts.append(Attempt(s, history.best_accuracy, history.best_test_loss, history.epochs_run))
+        score = history.best_accuracy if classify else -history.best_test_loss
+        if best is None or score > best[0]:
+            best = (score, model, history, s)
+        if config.threshold is None or not classify or score >= config.threshold:
+            break
+    _, model, history, s = best
+    reached = None if (config.threshold is None or not classify) else history.best_accuracy >= config.threshold
+    return TrainResult(model, history, attempts, s, reached)

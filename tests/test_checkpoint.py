@@ -1,0 +1,58 @@
+import pickle
+
+import pytest
+import torch
+
+import morsenet
+from morsenet.errors import MorsenetError
+from morsenet.models import build_model
+
+
+def test_round_trip_keeps_function_and_meta(tmp_path):
+    model = build_model(dict(kind="resnet", width=2, blocks=3, batchnorm=True), seed=4, input_dim=2)
+    model.train()
+    with torch.no_grad():
+        model(torch.randn(32, 2, generator=torch.Generator().manual_seed(0)))
+    model.eval()
+    path = morsenet.save(model, tmp_path / "m.pt", meta={"seed": 4, "note": "x"})
+    loaded = morsenet.load(path)
+    assert not loaded.training and loaded.config() == model.config()
+    assert loaded.checkpoint_meta == {"seed": 4, "note": "x"}
+    x = torch.randn(10, 2, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_missing_corrupt_and_foreign_files(tmp_path):
+    with pytest.raises(MorsenetError, match="no checkpoint at"):
+        morsenet.load(tmp_path / "none.pt")
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(MorsenetError, match="not a readable morsenet checkpoint"):
+        morsenet.load(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(MorsenetError, match="not a morsenet checkpoint"):
+        morsenet.load(foreign)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("code executed",))
+
+
+def test_loading_never_executes_code(tmp_path, capsys):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "morsenet-checkpoint", "payload": _Evil()}, path)
+    with pytest.raises(MorsenetError, match="not a readable morsenet checkpoint"):
+        morsenet.load(path)
+    assert "code executed" not in capsys.readouterr().out
+
+
+def test_weights_that_do_not_fit(tmp_path):
+    model = build_model(dict(kind="mlp", widths=[2, 3, 1]), seed=0)
+    path = morsenet.save(model, tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"] = '{"kind": "mlp", "widths": [2, 4, 1]}'
+    torch.save(payload, path)
+    with pytest.raises(MorsenetError, match="weights do not match the model config"):
+        morsenet.load(path)

@@ -1,0 +1,122 @@
+import json
+import tomllib
+
+import pytest
+
+from morsenet.errors import MorsenetError
+from morsenet.study import bundled_studies, load_study, parse_study, run_study
+
+
+def test_bundled_studies_resolve():
+    assert {"default", "xor", "square_1d"} <= set(bundled_studies())
+    default = load_study("default")
+    assert [m.name for m in default.models] == ["mlp_width2", "mlp_bottleneck", "mlp_width3", "resnet_node",
+                                                 "resnet_mlp", "resnet_augmented", "resnet_standard"]
+    widths = {m.name: m.config.get("widths") for m in default.models}
+    assert widths["mlp_width2"] == [2] + [2] * 15 + [1]
+    assert widths["mlp_bottleneck"] == [2] + [2] * 13 + [1, 2, 1]
+    assert widths["mlp_width3"] == [2, 3, 3, 1]
+    assert default.train.threshold == 0.95 and default.train.max_attempts >= 1
+    xor = load_study("xor")
+    assert [d.name for d in xor.datasets] == ["xor", "xor_quadrants"] and len(xor.entries()) == 14
+    sq = load_study("square_1d")
+    assert {(m.config["skip"], m.config["residual"]) for m in sq.models} == {
+        (0.0, 1.0), (1.0, 1.0), (1.0, 0.3), (2.0, 1.0), (0.01, 1.0)}
+
+
+def test_resolved_study_round_trips_through_toml():
+    study = load_study("default", overrides=["train.epochs=7", "models.mlp_width3.widths=[2,5,1]"])
+    again = parse_study(tomllib.loads(study.dumps()), source=study.source)
+    assert again == study
+    assert again.train.epochs == 7 and again.models[2].config["widths"] == [2, 5, 1]
+
+
+def test_quick_shrinks():
+    study = load_study("default", quick=True)
+    assert study.train.epochs <= 15 and study.train.max_attempts == 1
+    assert study.datasets[0].params["n_samples"] <= 400
+    assert all(study.train_config(m).epochs <= 15 for m in study.models)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.epochs=0", "train.epochs must be an integer >= 1"),
+    ("train.epoch=5", "train has no setting 'epoch'; allowed"),
+    ("colour=red", "unknown key 'colour'"),
+    ("models.nope.depth=3", "no model named 'nope'; the study has"),
+    ("models.mlp_width2.depth=2.5", "depth must be an integer"),
+    ("datasets.circles.radius=2", "dataset 'circles' has no parameter 'radius'"),
+    ("datasets.circles.name=spirals", "unknown dataset 'spirals'"),
+    ("models.mlp_width2.kind=cnn", "unknown model kind 'cnn'"),
+    ("train.lr", "expected key=value"),
+])
+def test_bad_overrides(override, message):
+    with pytest.raises(MorsenetError, match=message):
+        load_study("default", overrides=[override])
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(MorsenetError, match="unknown study 'nope'"):
+        load_study("nope")
+    with pytest.raises(MorsenetError, match="no study file"):
+        load_study(str(tmp_path / "missing.toml"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(MorsenetError, match="not valid TOML"):
+        load_study(str(bad))
+    nodata = tmp_path / "nodata.toml"
+    nodata.write_text('name = "x"\n[[models]]\nname = "a"\nkind = "mlp"\nwidths = [2, 1]\n')
+    with pytest.raises(MorsenetError, match=r"study has no \[\[datasets\]\]"):
+        load_study(str(nodata))
+
+
+def test_run_writes_complete_folder(tmp_path):
+    study = load_study("default", quick=True, overrides=[
+        "train.epochs=2", "datasets.circles.n_samples=120", "snapshots.every=1"])
+    out = run_study(study, out=tmp_path / "run", progress=False, log=lambda s: None, report=False)
+    metrics = json.loads((out / "metrics.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert metrics["complete"] and manifest["status"] == "complete"
+    assert len(metrics["models"]) == 7
+    for name, m in metrics["models"].items():
+        assert (out / m["checkpoint"]).is_file()
+        assert (out / "models" / f"{name}.snapshots.pt").is_file()
+        spec = next(s for s in study.models if s.name == name)
+        assert m["attempts"][0]["seed"] == 0 and m["epochs_run"] == study.train_config(spec).epochs
+        assert name in manifest["wall_time_s"]
+    assert metrics["models"]["mlp_width3"]["epochs_run"] == 2
+    assert tomllib.loads((out / "study.toml").read_text())["train"]["epochs"] == 2
+    assert "| mlp_width3 |" in (out / "report.md").read_text()
+    assert not (tmp_path / "run.partial").exists()
+
+
+def test_interrupted_run_is_not_complete(tmp_path, monkeypatch):
+    import morsenet.study._runner as runner
+
+    calls = {"n": 0}
+    real_train = runner.train
+
+    def interrupting_train(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "train", interrupting_train)
+    study = load_study("default", quick=True, overrides=["train.epochs=1", "datasets.circles.n_samples=100"])
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, out=tmp_path / "run", progress=False, log=lambda s: None, report=False)
+    assert not (tmp_path / "run").exists()
+    partial = tmp_path / "run.partial"
+    manifest = json.loads((partial / "manifest.json").read_text())
+    metrics = json.loads((partial / "metrics.json").read_text())
+    assert manifest["status"] == "interrupted" and metrics["complete"] is False
+    assert list(metrics["models"]) == ["mlp_width2"]  # what finished is kept
+    assert not list(partial.rglob("*.tmp"))
+
+
+def test_refuses_nonempty_out(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "x").write_text("")
+    study = load_study("default", quick=True)
+    with pytest.raises(MorsenetError, match="exists and is not empty"):
+        run_study(study, out=tmp_path / "run", progress=False, report=False)
