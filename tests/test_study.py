@@ -120,3 +120,16 @@ def test_refuses_nonempty_out(tmp_path):
     study = load_study("default", quick=True)
     with pytest.raises(MorsenetError, match="exists and is not empty"):
         run_study(study, out=tmp_path / "run", progress=False, report=False)
+
+
+def test_csv_path_is_relative_to_the_study_file(tmp_path):
+    (tmp_path / "data.csv").write_text("x1,x2,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    study_file = tmp_path / "s.toml"
+    study_file.write_text('name = "c"\n[[datasets]]\nname = "csv"\npath = "data.csv"\n'
+                          '[[models]]\nname = "m"\nkind = "mlp"\nwidths = [2, 3, 1]\n')
+    study = load_study(str(study_file))
+    assert study.datasets[0].build().input_dim == 2
+    bad = tmp_path / "b.toml"
+    bad.write_text(study_file.read_text().replace("data.csv", "missing.csv"))
+    with pytest.raises(MorsenetError, match=r"datasets\[0\]: csv: no such file"):
+        load_study(str(bad))

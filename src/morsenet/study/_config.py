@@ -207,6 +207,10 @@ def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) 
         dname = raw.pop("name")
         label = raw.pop("label", dname)
         raw.setdefault("seed", seed)
+        if dname == "csv" and isinstance(raw.get("path"), str) and not Path(raw["path"]).is_absolute() \
+                and source and not source.startswith("bundled:"):
+            # A data file named in a study file is found next to that file, wherever the run starts.
+            raw["path"] = str((Path(source).parent / raw["path"]).resolve())
         if quick and "n_samples" in _dataset_keys(dname):
             raw["n_samples"] = min(raw.get("n_samples", 2000), _QUICK["n_samples"])
         spec = DatasetSpec(str(label), str(dname), raw)
