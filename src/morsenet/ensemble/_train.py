@@ -1,0 +1,342 @@
+"""Train M models of one architecture as one batched computation, each exactly as `training.fit` would."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .._validation import as_dtype, as_generator
+from ..datasets import Dataset
+from ..errors import MorsenetError
+from ..models import MODELS, build_model, normalize_config
+from ..training import History, TrainConfig, batch_slices
+from ._forward import batched_forward
+from ._layout import Layout
+
+
+@dataclass
+class EnsembleResult:
+    """M trained models of one architecture, each restored to its best epoch, with their histories.
+
+    Attributes:
+        model_config: the canonical model config (as `model.config()` reports it).
+        seeds: model `i` was built and shuffled from `seeds[i]`.
+        histories: one `History` per model, as `training.fit` returns it.
+        train_config: the settings every model was trained with.
+        state: stacked state dicts `{name: (M, ...)}` on the CPU (best epoch of each model).
+        task: "classification" or "regression".
+    """
+
+    model_config: dict[str, Any]
+    seeds: list[int]
+    histories: list[History]
+    train_config: TrainConfig
+    state: dict[str, Tensor]
+    task: str = "classification"
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def state_dict(self, i: int) -> dict[str, Tensor]:
+        """Model `i`'s state dict (copies), loadable into `build_model(model_config)`."""
+        self._check_index(i)
+        return {k: v[i].clone() for k, v in self.state.items()}
+
+    def model(self, i: int) -> nn.Module:
+        """Model `i` as an ordinary module in eval mode (what `fit` with seed `seeds[i]` leaves behind)."""
+        self._check_index(i)
+        model = build_model(self.model_config, seed=self.seeds[i]).to(as_dtype(self.train_config.dtype))
+        model.load_state_dict(self.state_dict(i))
+        return model.eval()
+
+    def models(self) -> list[nn.Module]:
+        return [self.model(i) for i in range(len(self))]
+
+    @property
+    def best_accuracy(self) -> list[float | None]:
+        return [h.best_accuracy for h in self.histories]
+
+    def reached_threshold(self, threshold: float | None = None) -> list[bool | None]:
+        """Per model: best test accuracy >= `threshold` (default: the train config's); None if undefined."""
+        t = self.train_config.threshold if threshold is None else threshold
+        if t is None or self.task != "classification":
+            return [None] * len(self)
+        return [h.best_accuracy >= t for h in self.histories]
+
+    def logits(self, x: Tensor) -> Tensor:
+        """Every model's logits at the points x (n, d) at once, in eval mode; returns (M, n)."""
+        template = build_model(self.model_config, seed=0).to(as_dtype(self.train_config.dtype))
+        forward = batched_forward(template)
+        floats = {k: v for k, v in self.state.items() if v.is_floating_point()}
+        params = {k: v for k, v in floats.items() if k in dict(template.named_parameters())}
+        buffers = {k: v for k, v in floats.items() if k not in params}
+        x = x.to(next(iter(params.values())).dtype)
+        with torch.no_grad():
+            return forward(params, buffers, x.expand(len(self), *x.shape), False)
+
+    def _check_index(self, i: int) -> None:
+        if not -len(self) <= i < len(self):
+            raise MorsenetError(f"ensemble has {len(self)} models; index {i} is out of range")
+
+
+class _Adam:
+    """`torch.optim.Adam`'s update (single-tensor path, no weight decay) on one flat parameter buffer.
+
+    The update is element-wise, so running it on the stacked parameters of M models gives each model the
+    numbers it would get alone, and masking or dropping finished models is a plain index operation.
+    """
+
+    def __init__(self, n: int, like: Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.lr, self.beta1, self.beta2, self.eps = lr, betas[0], betas[1], eps
+        self.exp_avg = torch.zeros(n, dtype=like.dtype, device=like.device)
+        self.exp_avg_sq = torch.zeros_like(self.exp_avg)
+        self.step_count = 0  # every active model has taken the same number of steps
+
+    def step(self, param: Tensor, grad: Tensor) -> None:
+        self.step_count += 1
+        self.exp_avg.lerp_(grad, 1 - self.beta1)
+        self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        step = float(self.step_count)
+        bias_correction1 = 1 - self.beta1**step
+        bias_correction2 = 1 - self.beta2**step
+        step_size = self.lr / bias_correction1
+        denom = (self.exp_avg_sq.sqrt() / bias_correction2**0.5).add_(self.eps)
+        with torch.no_grad():
+            param.addcdiv_(self.exp_avg, denom, value=-step_size)
+
+
+def _check_seeds(seeds: Iterable[int]) -> list[int]:
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise MorsenetError(f"seeds must be a list of integers, got {type(seeds).__name__}") from None
+    if not seeds:
+        raise MorsenetError("seeds is empty; an ensemble needs at least one seed")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int):
+            raise MorsenetError(f"seeds must be integers, got {s!r}")
+    return seeds
+
+
+def _per_model_loss(task: str, logits: Tensor, target: Tensor) -> Tensor:
+    """(M,) each model's mean loss over its own points (logits, target: (M, n))."""
+    if task == "classification":
+        return F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(1)
+    return F.mse_loss(logits, target, reduction="none").mean(1)
+
+
+@contextlib.contextmanager
+def _intra_op_threads(threads: int | None) -> Iterator[None]:
+    """Run with `threads` torch intra-op threads (None: leave the setting alone), restoring it afterwards."""
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads is not None:
+            torch.set_num_threads(before)
+
+
+def train_ensemble(model_config: dict[str, Any], data: Dataset, config: TrainConfig = TrainConfig(), *,
+                   seeds: Iterable[int], device: str | torch.device = "cpu", threads: int | None = 1,
+                   progress: bool | None = None, desc: str = "") -> EnsembleResult:
+    """Train one model per seed, all at once, each exactly as `training.fit(model, data, config, seed=s)`.
+
+    Model `m` starts from `build_model(model_config, seed=seeds[m])`, draws its minibatch order each epoch
+    from its own `as_generator(seeds[m])`, keeps its own BatchNorm statistics, and stops on its own patience;
+    its best epoch (highest test accuracy; lowest test MSE for regression) is restored. The parameters of all
+    models are stacked along a leading axis and trained with one batched forward/backward and one Adam update
+    per minibatch; models that stop early leave the batch. `config.threshold` only labels success
+    (`EnsembleResult.reached_threshold`): an ensemble trains every seed once and does not retry.
+
+    Args:
+        model_config: a model config dict (kind "mlp", "resnet" or "neural_ode"; shorthands allowed).
+        data: the data set (the same for every model).
+        config: epochs, lr, batch size, patience and dtype.
+        seeds: one integer per model.
+        device: "cpu" (default), "cuda", "cuda:1", ...
+        threads: torch intra-op threads while training on the CPU, restored afterwards; None keeps the
+            current setting. The batched operations are small, so extra threads mostly add synchronisation
+            (on a busy 2-core machine 2 threads made a 100-model ensemble 8x slower than 1); parallelise with
+            processes instead, as sweeps do.
+        progress: a progress bar over epochs (None: only when stderr is a terminal).
+        desc: label for the progress bar.
+
+    Returns:
+        `EnsembleResult`; `.model(i)` is model i as an ordinary module.
+
+    Raises:
+        MorsenetError: for a bad model config, bad seeds or an unavailable device.
+    """
+    seeds = _check_seeds(seeds)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise MorsenetError(f"threads must be an integer >= 1 or None, got {threads!r}")
+    try:
+        device = torch.device(device)
+        torch.zeros(1, device=device)
+    except (RuntimeError, AssertionError) as err:
+        raise MorsenetError(f"device {str(device)!r} is not available ({str(err).splitlines()[0]}); "
+                            "use --device cpu") from None
+    with _intra_op_threads(threads if device.type == "cpu" else None):
+        return _train(model_config, data, config, seeds, device, progress, desc)
+
+
+class _Active:
+    """The models still training: their original indices and every per-model tensor, compacted together.
+
+    Parameters, Adam moments and best states live in flat buffers (see `Layout`), so masking, best-state
+    copies and dropping finished models are a few tensor operations whatever the depth of the model.
+    """
+
+    def __init__(self, stacked: dict[str, Tensor], param_names: list[str], buffer_names: list[str],
+                 device: torch.device, dtype: torch.dtype, lr: float) -> None:
+        m = next(iter(stacked.values())).shape[0]
+        self.index = torch.arange(m)  # original model index of each active model (CPU)
+        self.p_layout = Layout.of({k: stacked[k] for k in param_names})
+        self.b_layout = Layout.of({k: stacked[k] for k in buffer_names})
+        self.params = self.p_layout.pack(stacked).to(device).requires_grad_(True)
+        self.buffers = self.b_layout.pack(stacked).to(device=device, dtype=dtype)
+        self.best_params, self.best_buffers = self.params.detach().clone(), self.buffers.clone()
+        self.adam = _Adam(self.params.numel(), self.params, lr)
+        self.best_score = torch.full((m,), -float("inf"), dtype=torch.float64, device=device)
+        self.best_epoch = torch.full((m,), -1, dtype=torch.long, device=device)
+        self.stale = torch.zeros(m, dtype=torch.long, device=device)
+        self._views()
+
+    def _views(self) -> None:
+        self.buffer_views = self.b_layout.split(self.buffers)  # BatchNorm updates these in place
+        self.p_index = self.p_layout.model_index(self.params.device)
+        self.b_index = self.b_layout.model_index(self.params.device)
+
+    def __len__(self) -> int:
+        return int(self.index.numel())
+
+    def param_views(self, detach: bool = False) -> dict[str, Tensor]:
+        return self.p_layout.split(self.params.detach() if detach else self.params)
+
+    @torch.no_grad()
+    def record(self, score: Tensor, epoch: int) -> None:
+        """Keep the state of every model whose score improved (strictly), and count stale epochs."""
+        improved = score > self.best_score
+        self.best_score = torch.where(improved, score, self.best_score)
+        self.best_epoch = torch.where(improved, torch.full_like(self.best_epoch, epoch), self.best_epoch)
+        self.stale = torch.where(improved, torch.zeros_like(self.stale), self.stale + 1)
+        self.best_params = torch.where(improved[self.p_index], self.params.detach(), self.best_params)
+        self.best_buffers = torch.where(improved[self.b_index], self.buffers, self.best_buffers)
+
+    def best_state(self, positions: Tensor) -> dict[str, Tensor]:
+        """The best states of the active models at `positions`, stacked by name."""
+        views = {**self.p_layout.split(self.best_params), **self.b_layout.split(self.best_buffers)}
+        return {k: v[positions] for k, v in views.items()}
+
+    @torch.no_grad()
+    def keep(self, positions: Tensor) -> None:
+        """Drop every active model but those at `positions`."""
+        self.index = self.index[positions.cpu()]
+        p_layout, self.params = self.p_layout.select(self.params.detach(), positions)
+        self.params.requires_grad_(True)
+        _, self.adam.exp_avg = self.p_layout.select(self.adam.exp_avg, positions)
+        _, self.adam.exp_avg_sq = self.p_layout.select(self.adam.exp_avg_sq, positions)
+        _, self.best_params = self.p_layout.select(self.best_params, positions)
+        b_layout, self.buffers = self.b_layout.select(self.buffers, positions)
+        _, self.best_buffers = self.b_layout.select(self.best_buffers, positions)
+        self.p_layout, self.b_layout = p_layout, b_layout
+        self.best_score, self.best_epoch = self.best_score[positions], self.best_epoch[positions]
+        self.stale = self.stale[positions]
+        self._views()
+
+
+def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, seeds: list[int],
+           device: torch.device, progress: bool | None, desc: str) -> EnsembleResult:
+    dtype = as_dtype(config.dtype)
+    canonical = normalize_config(model_config, input_dim=data.input_dim)
+    # The canonical config is already checked: build from it directly (what build_model does after checking).
+    cls, args = MODELS[canonical["kind"]], {k: v for k, v in canonical.items() if k != "kind"}
+    models = [cls(**args, seed=s).to(dtype) for s in seeds]
+    forward = batched_forward(models[0])
+    param_names = [n for n, _ in models[0].named_parameters()]
+    states = [m.state_dict() for m in models]
+    stacked = {k: torch.stack([s[k] for s in states]) for k in states[0]}
+    del models, states
+    counters = [k for k, v in stacked.items() if not v.is_floating_point()]  # BatchNorm num_batches_tracked
+    buffer_names = [k for k in stacked if k not in param_names and k not in counters]
+    final = {k: v.clone() for k, v in stacked.items()}  # receives each model's best state when it finishes
+    act = _Active(stacked, param_names, buffer_names, device, dtype, config.lr)
+
+    x, y = data.x_train.to(device=device, dtype=dtype), data.y_train.to(device=device, dtype=dtype)
+    xt, yt = data.x_test.to(device=device, dtype=dtype), data.y_test.to(device=device, dtype=dtype)
+    classify = data.task == "classification"
+    slices = batch_slices(x.shape[0], config.batch_size)
+    gens = [as_generator(s) for s in seeds]
+    histories = [History() for _ in seeds]
+
+    def finish(positions: Tensor, stopped_early: bool) -> None:
+        """Hand the best states of the active models at `positions` over to `final`."""
+        where = act.index[positions.cpu()]
+        for k, v in act.best_state(positions).items():
+            final[k][where] = v.to("cpu", final[k].dtype)
+        for k in counters:  # what BatchNorm counted up to the restored epoch
+            final[k][where] = ((act.best_epoch[positions] + 1) * len(slices)).cpu()
+        for i, e in zip(where.tolist(), act.best_epoch[positions].tolist()):
+            histories[i].best_epoch, histories[i].stopped_early = e, stopped_early
+
+    epochs = _progress(range(config.epochs), progress, desc)
+    for epoch in epochs:
+        n = len(act)
+        perms = torch.stack([torch.randperm(x.shape[0], generator=gens[i]) for i in act.index.tolist()])
+        perms = perms.to(device)
+        totals = torch.zeros(n, dtype=torch.float64, device=device)
+        for sl in slices:
+            idx = perms[:, sl]
+            losses = _per_model_loss(data.task, forward(act.param_views(), act.buffer_views, x[idx], True), y[idx])
+            # The sum's gradient w.r.t. model m's parameters is the gradient of model m's own mean loss.
+            grad, = torch.autograd.grad(losses.sum(), act.params)
+            act.adam.step(act.params, grad)
+            totals += losses.detach().to(torch.float64)
+        with torch.no_grad():
+            logits = forward(act.param_views(detach=True), act.buffer_views, xt.expand(n, *xt.shape), False)
+            test_loss = _per_model_loss(data.task, logits, yt.expand(n, -1))
+            acc = ((logits >= 0).to(yt.dtype) == yt).float().mean(1) if classify else None
+        for i, tr, te, a in zip(act.index.tolist(), (totals / len(slices)).tolist(), test_loss.tolist(),
+                                acc.tolist() if classify else [None] * n):
+            histories[i].train_loss.append(tr)
+            histories[i].test_loss.append(te)
+            if classify:
+                histories[i].test_accuracy.append(a)
+        act.record(acc.to(torch.float64) if classify else -test_loss.to(torch.float64), epoch)
+        if hasattr(epochs, "set_postfix_str"):
+            best = f", best acc {float(act.best_score.max()):.3f}" if classify else ""
+            epochs.set_postfix_str(f"{n}/{len(seeds)} training{best}")
+        stopped = act.stale >= config.patience if config.patience else torch.zeros(n, dtype=torch.bool,
+                                                                                     device=device)
+        if epoch == config.epochs - 1:
+            finish(torch.nonzero(stopped).flatten(), True)
+            finish(torch.nonzero(~stopped).flatten(), False)
+        elif bool(stopped.any()):
+            finish(torch.nonzero(stopped).flatten(), True)
+            if bool(stopped.all()):
+                break
+            act.keep(torch.nonzero(~stopped).flatten())
+    if hasattr(epochs, "close"):
+        epochs.close()
+    return EnsembleResult(canonical, seeds, histories, config, final, data.task)
+
+
+def _progress(it: range, progress: bool | None, desc: str):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return it
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional; without it training is silent
+        return it
+    return tqdm(it, desc=desc, leave=False, dynamic_ncols=True)

@@ -1,0 +1,181 @@
+"""The unit of work of a sweep: train a chunk of seeds of one grid cell as an ensemble and describe each model.
+
+Tasks are plain dicts in and plain rows (dicts) out, so they travel to Dask workers without pickling any
+morsenet objects; `run_task` is all a worker needs to import.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..datasets import Dataset, get_dataset
+from ..ensemble import train_ensemble
+from ..models import count_parameters
+from ..training import TrainConfig
+from ._config import AnalysisSettings, Cell, SweepConfig
+
+
+def make_tasks(sweep: SweepConfig, done: set[tuple[str, int]], *, device: str = "cpu",
+               chunk_size: int | None = None) -> list[dict[str, Any]]:
+    """One task per chunk of consecutive seeds of each cell, skipping chunks whose rows are all `done`.
+
+    Chunks are fixed by the sweep (not by what is left), so a resumed sweep trains exactly the ensembles an
+    uninterrupted one would have trained.
+    """
+    size = chunk_size or sweep.chunk_size
+    seeds = sweep.seed_list
+    tasks = []
+    for cell in sweep.cells():
+        for start in range(0, len(seeds), size):
+            chunk = seeds[start:start + size]
+            if all((cell.id, s) in done for s in chunk):
+                continue
+            tasks.append(_task(sweep, cell, chunk, device))
+    return tasks
+
+
+def _task(sweep: SweepConfig, cell: Cell, seeds: list[int], device: str) -> dict[str, Any]:
+    train = cell.train
+    coords = {"sweep": sweep.name, "cell": cell.id, "dataset": cell.dataset.label, "model": cell.model.name,
+              "training": cell.training.label, "family": cell.model.family, "epochs_max": train.epochs,
+              "lr": train.lr, "batch_size": train.batch_size, "patience": train.patience,
+              "threshold": train.threshold}
+    return {"cell": cell.id, "seeds": list(seeds), "coords": coords,
+            "dataset": {"name": cell.dataset.name, "params": dict(cell.dataset.params)},
+            "model": dict(cell.model.config), "train": train.to_dict(), "analyses": list(sweep.analyses),
+            "analysis": {k: getattr(sweep.analysis, k) for k in AnalysisSettings.__dataclass_fields__},
+            "device": device}
+
+
+@functools.lru_cache(maxsize=8)
+def _dataset(key: str) -> Dataset:
+    spec = json.loads(key)
+    return get_dataset(spec["name"], **spec["params"])
+
+
+def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """Train the task's seeds as one ensemble and return one row per model (runs on a worker)."""
+    data = _dataset(json.dumps(task["dataset"], sort_keys=True))
+    config = TrainConfig.from_dict(task["train"])
+    start = time.perf_counter()
+    result = train_ensemble(task["model"], data, config, seeds=task["seeds"], device=task.get("device", "cpu"),
+                            progress=False)
+    train_seconds = (time.perf_counter() - start) / len(task["seeds"])
+    settings = AnalysisSettings(**task["analysis"])
+    reached = result.reached_threshold()
+    rows = []
+    for i, seed in enumerate(task["seeds"]):
+        h = result.histories[i]
+        model = result.model(i)
+        row = dict(task["coords"])
+        row.update(describe_architecture(model))
+        row.update(seed=seed, best_accuracy=h.best_accuracy, best_test_loss=h.best_test_loss,
+                   best_epoch=h.best_epoch, epochs=h.epochs_run, stopped_early=h.stopped_early,
+                   reached_threshold=reached[i], final_train_loss=h.train_loss[-1],
+                   train_seconds=round(train_seconds, 4))
+        start = time.perf_counter()
+        row.update(analyze(model, data, task["analyses"], settings))
+        row["analysis_seconds"] = round(time.perf_counter() - start, 4)
+        rows.append(row)
+    return rows
+
+
+def describe_architecture(model: nn.Module) -> dict[str, Any]:
+    """Grid-independent description: kind, depth (hidden layers / blocks / time pieces), widths, size."""
+    cfg = model.config()
+    kind = cfg["kind"]
+    if kind == "mlp":
+        hidden = cfg["widths"][1:-1]
+        depth, width, min_width = len(hidden), max(hidden), min(hidden)
+        bottleneck = any(hidden[i] < max(hidden[:i]) and hidden[i] < max(hidden[i + 1:])
+                         for i in range(1, len(hidden) - 1))
+    elif kind == "resnet":
+        depth, width, min_width, bottleneck = cfg["blocks"], cfg["width"], cfg["width"], False
+    else:
+        depth, width, min_width, bottleneck = cfg["pieces"], cfg["dim"], cfg["dim"], False
+    return {"kind": kind, "depth": depth, "width": width, "min_width": min_width, "bottleneck": bottleneck,
+            "batchnorm": bool(cfg.get("batchnorm", False)), "activation": cfg.get("activation"),
+            "n_params": count_parameters(model)}
+
+
+def weight_spectrum_stats(model: nn.Module) -> dict[str, Any]:
+    """Smallest singular value and condition number of every affine map (BatchNorm folded in).
+
+    `sv_min` and `cond_max` summarise the hidden maps (all but the read-out, whose one singular value is
+    just the read-out norm); the per-layer lists include the read-out last.
+    """
+    sv_min, cond = [], []
+    for w, _ in model.affine_maps():
+        s = torch.linalg.svdvals(w.detach().to(torch.float64))
+        smin, smax = float(s[-1]), float(s[0])
+        sv_min.append(smin)
+        cond.append(smax / smin if smin > 0 else math.inf)
+    hidden_sv, hidden_cond = sv_min[:-1] or sv_min, cond[:-1] or cond
+    return {"sv_min": min(hidden_sv), "cond_max": max(hidden_cond), "layer_sv_min": sv_min, "layer_cond": cond}
+
+
+def analyze(model: nn.Module, data: Dataset, analyses: list[str], settings: AnalysisSettings) -> dict[str, Any]:
+    """The requested per-model analyses as flat columns; an analysis that fails leaves its columns empty and
+    names the error in `analysis_errors` (one model's oddity must not cost the chunk)."""
+    out: dict[str, Any] = {}
+    errors = []
+    for name in analyses:
+        try:
+            out.update(_ANALYSES[name](model, data, settings))
+        except ImportError:
+            continue  # that analysis is not part of this installation
+        except Exception as err:  # noqa: BLE001 - recorded per model, see docstring
+            errors.append(f"{name}: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}")
+    if errors:
+        out["analysis_errors"] = "; ".join(errors)
+    return out
+
+
+def _spectra(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    return weight_spectrum_stats(model)
+
+
+def _theory(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    from ..theory import predict
+
+    p = predict(model)
+    return {"theory_class": p.cls, "theory_can_enclose": p.can_enclose}
+
+
+def _critical_points(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    from ..analysis import find_critical_points
+
+    if data.input_dim != 2:
+        return {}
+    search = find_critical_points(model, data.box(settings.box_margin), n_starts=settings.critical_point_starts,
+                                  seed=0)
+    counts = search.counts
+    return {"n_critical_points": len(search.points), "n_minima": counts.get("minimum", 0),
+            "n_maxima": counts.get("maximum", 0), "n_saddles": counts.get("saddle", 0),
+            "n_degenerate": counts.get("degenerate", 0)}
+
+
+def _tunnel(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    from ..analysis import tunnel_analysis
+
+    if data.name != "circles" or data.params.get("standardize"):
+        return {}  # the disk-inside-ring geometry is only known for the raw circles data set
+    p = data.params
+    b = settings.tunnel_box
+    result = tunnel_analysis(model, ((-b, b), (-b, b)), inner_radius=p["inner_radius"] - p["buffer"],
+                             ring=(p["inner_radius"], p["outer_radius"]), resolution=settings.tunnel_resolution,
+                             n_radii=settings.tunnel_radii, n_angles=settings.tunnel_angles, k_minima=4)
+    topology = "no_inner_region" if result.centre_class != 0 else ("tunnel" if result.tunnel else "bounded")
+    return {"topology": topology, "tunnel": None if result.centre_class != 0 else bool(result.tunnel),
+            "tunnel_width": result.narrowest_width if result.tunnel else None, "tunnel_thin": bool(result.thin),
+            "ring_fraction_class0": result.ring_area_fraction_class0}
+
+
+_ANALYSES = {"spectra": _spectra, "theory": _theory, "tunnel": _tunnel, "critical_points": _critical_points}

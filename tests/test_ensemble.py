@@ -1,0 +1,148 @@
+import pytest
+import torch
+
+from morsenet.datasets import get_dataset, make_circles
+from morsenet.ensemble import EnsembleResult, batched_forward, train_ensemble
+from morsenet.errors import MorsenetError
+from morsenet.models import MLP, build_model
+from morsenet.training import TrainConfig, fit
+
+CONFIGS = {
+    "mlp_batchnorm": dict(kind="mlp", widths=[2, 3, 2, 1], batchnorm=True),
+    "mlp_bottleneck": dict(kind="mlp", width=2, depth=3, bottleneck=True),
+    "resnet_batchnorm": dict(kind="resnet", width=2, blocks=3, skip=1.0, residual=0.5, batchnorm=True),
+    "neural_ode": dict(kind="neural_ode", dim=3, steps=4, pieces=2),
+    "neural_ode_inside": dict(kind="neural_ode", dim=2, steps=2, pieces=2, vector_field="inside"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: intra-op threads only add synchronisation, which on a busy machine slows every small op
+    by an order of magnitude (sweep workers run single-threaded for the same reason)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _close(a, b, tol=1e-5):
+    return abs(a - b) <= tol * (1 + abs(b))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_circles(240, seed=0)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_ensemble_equals_training_each_model_alone(name, data):
+    # patience 3 with 12 epochs: some models stop early, so masking and best-state restore are exercised.
+    config = TrainConfig(epochs=12, batch_size=64, patience=3, lr=0.02, dtype="float64")
+    seeds = [0, 1, 2]
+    result = train_ensemble(CONFIGS[name], data, config, seeds=seeds, progress=False)
+    for i, seed in enumerate(seeds):
+        alone = build_model(CONFIGS[name], seed=seed, input_dim=2)
+        history = fit(alone, data, config, seed=seed, progress=False)
+        ours = result.histories[i]
+        assert (ours.best_epoch, ours.stopped_early, ours.epochs_run) == \
+            (history.best_epoch, history.stopped_early, history.epochs_run)
+        for key in ("train_loss", "test_loss", "test_accuracy"):
+            assert all(_close(a, b) for a, b in zip(getattr(ours, key), getattr(history, key))), key
+        extracted = result.model(i)
+        assert type(extracted) is type(alone) and not extracted.training
+        for (k, a), (k2, b) in zip(alone.state_dict().items(), extracted.state_dict().items()):
+            assert k == k2 and a.dtype == b.dtype
+            torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5, msg=k)
+
+
+def test_regression_ensemble_equals_fit():
+    data = get_dataset("square_1d", n_samples=80, seed=0)
+    cfg = dict(kind="resnet", width=1, blocks=2, input_layer=False)
+    config = TrainConfig(epochs=5, batch_size=16, patience=0, dtype="float64")
+    result = train_ensemble(cfg, data, config, seeds=[3, 4], progress=False)
+    alone = build_model(cfg, seed=4, input_dim=1)
+    history = fit(alone, data, config, seed=4, progress=False)
+    assert result.histories[1].test_accuracy == [] and result.reached_threshold() == [None, None]
+    assert all(_close(a, b) for a, b in zip(result.histories[1].test_loss, history.test_loss))
+    x = data.x_test.double()
+    torch.testing.assert_close(result.model(1)(x), alone(x))
+
+
+def test_extracted_models_are_ordinary_modules(data):
+    result = train_ensemble(dict(kind="mlp", widths=[2, 4, 1], batchnorm=True), data,
+                            TrainConfig(epochs=4, threshold=0.5), seeds=range(5), progress=False)
+    assert isinstance(result, EnsembleResult) and len(result) == 5 and result.seeds == [0, 1, 2, 3, 4]
+    models = result.models()
+    assert all(isinstance(m, MLP) and not m.training for m in models)
+    logits = result.logits(data.x_test)
+    assert logits.shape == (5, len(data.y_test))
+    for i, m in enumerate(models):
+        with torch.no_grad():
+            out = m(data.x_test)
+        torch.testing.assert_close(logits[i], out)
+        acc = float(((out >= 0).float() == data.y_test).float().mean())
+        assert acc == pytest.approx(result.best_accuracy[i])
+        assert result.reached_threshold()[i] == (result.best_accuracy[i] >= 0.5)
+    # BatchNorm running statistics and counters are per model and restored with the best epoch.
+    bn = [m.norms[0] for m in models]
+    assert not torch.equal(bn[0].running_mean, bn[1].running_mean)
+    n_batches = -(-len(data.y_train) // 128)
+    assert [int(b.num_batches_tracked) for b in bn] == [(h.best_epoch + 1) * n_batches for h in result.histories]
+
+
+def test_models_that_stop_early_leave_the_batch_with_their_best_state(data):
+    config = TrainConfig(epochs=200, patience=2, lr=1e-6)
+    result = train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, config, seeds=[0, 1], progress=False)
+    for h in result.histories:
+        assert h.stopped_early and h.epochs_run == h.best_epoch + 3 < 200
+
+
+def test_batched_forward_matches_each_model_in_train_and_eval_mode():
+    models = [build_model(dict(kind="resnet", width=3, blocks=2, batchnorm=True), seed=s, input_dim=2).double()
+              for s in range(3)]
+    forward = batched_forward(models[0])
+    states = [m.state_dict() for m in models]
+    names = [k for k, _ in models[0].named_parameters()]
+    params = {k: torch.stack([s[k] for s in states]) for k in names}
+    buffers = {k: torch.stack([s[k] for s in states]).clone() for k in states[0]
+               if k not in names and states[0][k].is_floating_point()}
+    x = torch.randn(3, 16, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = forward(params, buffers, x, True)
+    for i, m in enumerate(models):
+        m.train()
+        torch.testing.assert_close(out[i], m(x[i]))
+        torch.testing.assert_close(buffers["norms.0.running_mean"][i], m.norms[0].running_mean)
+        torch.testing.assert_close(buffers["norms.1.running_var"][i], m.norms[1].running_var)
+    out = forward(params, buffers, x, False)
+    for i, m in enumerate(models):
+        m.eval()
+        torch.testing.assert_close(out[i], m(x[i]))
+
+
+@pytest.mark.parametrize("seeds, match", [([], "at least one seed"), ([0, 1.5], "integers"),
+                                          (3, "list of integers")])
+def test_bad_seeds(seeds, match, data):
+    with pytest.raises(MorsenetError, match=match):
+        train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=seeds)
+
+
+def test_bad_device_and_config(data):
+    with pytest.raises(MorsenetError, match="device 'nonsense'"):
+        train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=[0], device="nonsense")
+    with pytest.raises(MorsenetError, match="no parameter 'widht'"):
+        train_ensemble(dict(kind="mlp", widht=2, depth=2), data, seeds=[0])
+    result = train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, TrainConfig(epochs=1), seeds=[0],
+                            progress=False)
+    with pytest.raises(MorsenetError, match="index 3 is out of range"):
+        result.model(3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_ensemble_equals_cpu(data):  # pragma: no cover - runs only where a GPU is present
+    cfg = CONFIGS["mlp_batchnorm"]
+    config = TrainConfig(epochs=6, batch_size=64, patience=0, dtype="float64")
+    cpu = train_ensemble(cfg, data, config, seeds=[0, 1], progress=False)
+    gpu = train_ensemble(cfg, data, config, seeds=[0, 1], device="cuda", progress=False)
+    for k in cpu.state:
+        torch.testing.assert_close(gpu.state[k], cpu.state[k], rtol=1e-5, atol=1e-5)
