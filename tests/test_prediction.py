@@ -63,3 +63,8 @@ def test_errors():
         prediction_grid(lambda x: x, ((0, 1), (0, 1)), 3)
     with pytest.raises(MorsenetError, match="interval"):
         prediction_curve(lambda x: x[:, 0], (1, 1))
+    model = build_model({"kind": "mlp", "widths": [3, 2, 1]}, seed=0)
+    with pytest.raises(MorsenetError, match="needs a model with 2 inputs; this MLP takes 3"):
+        prediction_grid(model, ((0, 1), (0, 1)), 3)
+    with pytest.raises(MorsenetError, match="needs a model with 1 input"):
+        prediction_curve(model, (0, 1))

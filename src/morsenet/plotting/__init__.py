@@ -1,0 +1,35 @@
+"""Figures: each takes a result object (and an optional matplotlib Axes) and draws it; nothing is computed here.
+
+matplotlib is imported inside this package only. Functions that create their own figure use pyplot, so the
+figure shows inline in a notebook; pass `ax=` (or `pyplot=False`) to draw into figures you manage.
+"""
+
+from ._curve import plot_block_derivatives as plot_block_derivatives
+from ._curve import plot_curve as plot_curve
+from ._curve import plot_derivative as plot_derivative
+from ._figures import PANELS as PANELS
+from ._figures import animate_snapshots as animate_snapshots
+from ._figures import grid_spacing as grid_spacing
+from ._figures import plot_comparison as plot_comparison
+from ._figures import plot_snapshots as plot_snapshots
+from ._figures import save_figure as save_figure
+from ._maps import plot_critical_points as plot_critical_points
+from ._maps import plot_decision_boundary as plot_decision_boundary
+from ._maps import plot_level_sets as plot_level_sets
+from ._maps import plot_singular_value_map as plot_singular_value_map
+from ._maps import plot_surface as plot_surface
+from ._style import CLASS_COLORS as CLASS_COLORS
+from ._style import probability_cmap as probability_cmap
+from ._training import plot_accuracy as plot_accuracy
+from ._training import plot_dataset as plot_dataset
+from ._training import plot_loss as plot_loss
+from ._weights import plot_weight_heatmaps as plot_weight_heatmaps
+from ._weights import plot_weight_spectra as plot_weight_spectra
+
+__all__ = [
+    "CLASS_COLORS", "PANELS", "animate_snapshots", "grid_spacing", "plot_accuracy", "plot_block_derivatives",
+    "plot_comparison",
+    "plot_critical_points", "plot_curve", "plot_dataset", "plot_decision_boundary", "plot_derivative",
+    "plot_level_sets", "plot_loss", "plot_singular_value_map", "plot_snapshots", "plot_surface",
+    "plot_weight_heatmaps", "plot_weight_spectra", "probability_cmap", "save_figure",
+]

@@ -1,0 +1,88 @@
+"""Figures of the data and of training: data-set scatter, loss curves, test accuracy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._style import CLASS_COLORS, field, new_axes, set_title, to_numpy
+
+
+def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = True,
+                 title: str | None = None) -> Any:
+    """Scatter a `Dataset`: train points as dots, test points as black-edged dots; class 0 blue, class 1 orange.
+
+    1-D regression data is drawn as y against x; for d > 2 the first two coordinates are shown.
+    """
+    ax = new_axes(ax)
+    parts = [(data.x_train, data.y_train, "train", train), (data.x_test, data.y_test, "test", test)]
+    for x, y, label, show in parts:
+        if not show:
+            continue
+        x, y = to_numpy(x), to_numpy(y)
+        edge = dict(edgecolors="black", linewidths=0.5) if label == "test" else dict(edgecolors="none")
+        if data.task == "regression" or x.shape[1] == 1:
+            ax.scatter(x[:, 0], y, s=12, alpha=0.7, color="0.35" if label == "train" else "C3", label=label, **edge)
+            continue
+        for cls in (0, 1):
+            m = y == cls
+            ax.scatter(x[m, 0], x[m, 1], s=14, alpha=0.6, color=CLASS_COLORS[cls], label=f"{label}, class {cls}",
+                       **edge)
+    if data.task == "regression" or data.input_dim == 1:
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    else:
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=7, loc="best")
+    note = f" (first 2 of {data.input_dim} dims)" if data.input_dim > 2 else ""
+    set_title(ax, title or f"data set: {data.name}{note}")
+    return ax
+
+
+def _series(history: Any, name: str) -> np.ndarray:
+    return np.asarray(field(history, name, []) or [], dtype=float)
+
+
+def plot_loss(history: Any, ax: Any = None, *, log: bool = True, title: str | None = None) -> Any:
+    """Train and test loss per epoch (a `History` or its `to_dict()`), best epoch marked."""
+    ax = new_axes(ax, figsize=(5.5, 3.5))
+    train, test = _series(history, "train_loss"), _series(history, "test_loss")
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, color="C0", label="train loss")
+    if len(test):
+        ax.plot(np.arange(1, len(test) + 1), test, color="C1", label="test loss")
+    best = field(history, "best_epoch", -1)
+    if best is not None and best >= 0:
+        ax.axvline(best + 1, color="0.5", ls="--", lw=0.8, label=f"best epoch {best + 1}")
+    if log and len(train) and np.all(train > 0) and (not len(test) or np.all(test > 0)):
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.grid(True, which="both", ls="--", lw=0.4)
+    ax.legend(fontsize=7)
+    set_title(ax, title or "loss")
+    return ax
+
+
+def plot_accuracy(history: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """Test accuracy per epoch with the best epoch marked (regression histories show a note instead)."""
+    ax = new_axes(ax, figsize=(5.5, 3.5))
+    acc = _series(history, "test_accuracy")
+    if not len(acc):
+        ax.text(0.5, 0.5, "no accuracy (regression)", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    ax.plot(np.arange(1, len(acc) + 1), acc, color="C2", label="test accuracy")
+    best = field(history, "best_epoch", -1)
+    if best is not None and 0 <= best < len(acc):
+        ax.plot([best + 1], [acc[best]], "o", color="C3", label=f"best {acc[best]:.3f} (epoch {best + 1})")
+    ax.set_ylim(min(0.4, float(acc.min()) - 0.02), 1.01)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy")
+    ax.grid(True, ls="--", lw=0.4)
+    ax.legend(fontsize=7, loc="lower right")
+    set_title(ax, title or "test accuracy")
+    return ax

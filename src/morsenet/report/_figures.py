@@ -1,0 +1,165 @@
+"""Draw and save a run's figures: per-model figures, comparisons (one row per model), training evolution."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .. import plotting as P
+from ._analyze import ModelAnalysis
+from ._assessment import critical_points
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    """A written figure: `png` is embedded in report.html; `files` lists every format written."""
+
+    key: str
+    title: str
+    caption: str
+    png: Path
+    files: tuple[Path, ...]
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "model"
+
+
+def _new(figsize: tuple[float, float]) -> Any:
+    from matplotlib.figure import Figure  # a bare Figure: no pyplot state, nothing to close
+
+    return Figure(figsize=figsize)
+
+
+class _Writer:
+    def __init__(self, folder: Path, formats: Sequence[str], dpi: int) -> None:
+        self.folder, self.formats, self.dpi = folder, tuple(formats), dpi
+        self.out: list[FigureFile] = []
+
+    def panels(self, key: str, title: str, caption: str, figsize: tuple[float, float],
+               draws: Sequence[Callable[[Any], Any]], projections: Sequence[str | None] | None = None,
+               bottom: float = 0.6) -> None:
+        fig = _new(figsize)
+        for k, draw in enumerate(draws):
+            proj = projections[k] if projections else None
+            draw(fig.add_subplot(1, len(draws), k + 1, projection=proj))
+        P.grid_spacing(fig, bottom=bottom, right=0.7, wspace=0.5)
+        self.figure(key, title, caption, fig)
+
+    def figure(self, key: str, title: str, caption: str, fig: Any) -> None:
+        formats = ("png",) + tuple(f for f in self.formats if f != "png")
+        files = P.save_figure(fig, self.folder / key, formats=formats, dpi=self.dpi, palette=True)
+        self.out.append(FigureFile(key, title, caption, files[0], tuple(files)))
+
+
+def model_figures(a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
+                  ) -> list[FigureFile]:
+    """Draw every figure of one model into `folder`; returns them in report order."""
+    w = _Writer(folder, formats, dpi)
+    data = a.data
+    w.panels("data", "Data set", f"Training points (dots) and test points (black edges) of `{data.name}`; "
+             "class 0 blue, class 1 orange.", (5.2, 4.6), [lambda ax: P.plot_dataset(data, ax)])
+    if a.history is not None:
+        w.panels("training", "Training", "Train and test loss per epoch (log scale) and test accuracy; the dashed "
+                 "line marks the restored best epoch.", (11, 3.8),
+                 [lambda ax: P.plot_loss(a.history, ax), lambda ax: P.plot_accuracy(a.history, ax)])
+    if a.prediction is not None:
+        cps = [p for p in critical_points(a.assessment) if p.get("location") is not None]
+        w.panels("decision_boundary", "Decision boundary",
+                 "Probability of class 1 (blue 0, white 0.5, orange 1), the 0.5 contour in black, the test points"
+                 + (", and critical points of the logit by kind." if cps else "."), (6.2, 5.2),
+                 [lambda ax: P.plot_decision_boundary(a.prediction, ax, data=data, critical_points=cps or None)])
+        w.panels("level_sets", "Level sets", "Contour lines of the logit; the zero level (the decision boundary) "
+                 "in black.", (6.2, 5.2), [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)])
+        w.panels("singular_values", "Singular values of the input Jacobian",
+                 f"Left: norm of the logit's gradient (zero at critical points). Middle and right: min and max "
+                 f"singular values of the Jacobian of hidden layer {a.hidden.layer} (the last hidden "
+                 "representation); logarithmic levels.", (16.5, 4.8),
+                 [lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max"),
+                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min"),
+                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max")])
+    if a.curve is not None:
+        n = int(a.curve.zeros.numel())
+        w.panels("curve", "Fitted curve and derivative",
+                 f"The model against the data, and its derivative with its {n} zero(s) (critical points) marked.",
+                 (11, 3.9), [lambda ax: P.plot_curve(a.curve, ax, data=data),
+                             lambda ax: P.plot_derivative(a.curve, ax)])
+    if a.blocks is not None:
+        w.panels("block_derivatives", "Block derivatives", "Eigenvalues of each residual block's Jacobian "
+                 "skip + residual * diag(act') W along x (for width 1, the block's derivative); the model can have "
+                 "a critical point only where one crosses zero.", (6, 4), [lambda ax: P.plot_block_derivatives(
+                     a.blocks, ax)])
+    w.panels("weight_spectra", "Weight singular values",
+             "Singular values of every layer's weight matrix (BatchNorm folded in), log and linear scale; red "
+             "crosses fall below the rank tolerance.", (12, 4.0),
+             [lambda ax: P.plot_weight_spectra(a.spectra, ax, log=True),
+              lambda ax: P.plot_weight_spectra(a.spectra, ax, log=False)], bottom=1.0)
+    w.panels("weight_heatmaps", "|W| per layer", "Absolute weights of each layer (rows: outputs, columns: inputs), "
+             "colour range [0, 5] as in the prototype.", (10, 3.2),
+             [lambda ax: P.plot_weight_heatmaps(a.spectra, ax)], bottom=1.0)
+    if a.prediction is not None:
+        w.panels("surface", "Prediction surface", "The predicted probability as a surface over the plane.",
+                 (6.5, 5.5), [lambda ax: P.plot_surface(a.prediction, ax, data=data)], projections=["3d"])
+    if a.snapshots:
+        fig = P.plot_snapshots(a.snapshots, data=data if a.input_dim <= 2 else None, pyplot=False)
+        w.figure("evolution", "Training evolution", "The decision boundary (or curve) and the weight singular "
+                 "values at each saved epoch of the kept attempt.", fig)
+        gif = P.animate_snapshots(a.snapshots, folder / "evolution.gif", data=data if a.input_dim <= 2 else None)
+        w.out.append(FigureFile("evolution_gif", "Training evolution (animation)",
+                                "One frame per saved epoch.", gif, (gif,)))
+    return w.out
+
+
+COMPARISONS = ("compare_2d", "compare_1d", "compare_training")
+
+
+def comparison_figure(kind: str, analyses: Sequence[ModelAnalysis], folder: Path, *,
+                      formats: Sequence[str] = ("png",), dpi: int = 150) -> FigureFile | None:
+    """One side-by-side figure (one row per model), or None when no model fits `kind`.
+
+    kind: "compare_2d" (2-D models: boundary, level sets, gradient norm, min SV, weight SVs), "compare_1d" (1-D
+    models: curve, derivative, weight SVs) or "compare_training" (loss and accuracy; needs two models).
+    """
+    w = _Writer(folder, formats, dpi)
+    if kind == "compare_2d":
+        two = [a for a in analyses if a.prediction is not None]
+        if not two:
+            return None
+        rows = {a.name: {"decision_boundary": (a.prediction, {"data": a.data, "colorbar": False}),
+                         "level_sets": (a.prediction, {"data": a.data}),
+                         "max_singular_value": a.gradient,
+                         "min_singular_value": a.hidden,
+                         "weight_spectra": a.spectra} for a in two}
+        fig = P.plot_comparison(rows, ["decision_boundary", "level_sets", "max_singular_value",
+                                       "min_singular_value", "weight_spectra"], panel_size=(3.9, 3.3), pyplot=False)
+        w.figure(kind, "Models side by side", "One row per model: decision boundary, level sets, gradient norm of "
+                 "the logit, min singular value of the last hidden layer's Jacobian, weight singular values.", fig)
+    elif kind == "compare_1d":
+        one = [a for a in analyses if a.curve is not None]
+        if not one:
+            return None
+        rows = {a.name: {"curve": (a.curve, {"data": a.data}), "derivative": a.curve, "weight_spectra": a.spectra}
+                for a in one}
+        fig = P.plot_comparison(rows, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3),
+                                pyplot=False)
+        w.figure(kind, "1-D models side by side", "One row per model: fitted curve, derivative with its zeros, "
+                 "weight singular values.", fig)
+    elif kind == "compare_training":
+        with_history = [a for a in analyses if a.history is not None]
+        if len(with_history) < 2:
+            return None
+        rows = {a.name: {"loss": a.history, "accuracy": a.history} for a in with_history}
+        fig = P.plot_comparison(rows, ["loss", "accuracy"], panel_size=(4.6, 2.6), pyplot=False)
+        w.figure(kind, "Training side by side", "One row per model: loss and test accuracy.", fig)
+    else:
+        raise ValueError(f"unknown comparison {kind!r}; choose from {', '.join(COMPARISONS)}")
+    return w.out[0]
+
+
+def comparison_figures(analyses: Sequence[ModelAnalysis], folder: Path, *, formats: Sequence[str] = ("png",),
+                       dpi: int = 150) -> list[FigureFile]:
+    """Every side-by-side figure that applies to `analyses`, in report order."""
+    figs = [comparison_figure(k, analyses, folder, formats=formats, dpi=dpi) for k in COMPARISONS]
+    return [f for f in figs if f is not None]

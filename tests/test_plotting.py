@@ -1,0 +1,139 @@
+"""Every plot draws a result object on a given Axes, returns that Axes, and never trains or evaluates a model."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import morsenet.training  # noqa: E402
+from morsenet import get_dataset  # noqa: E402
+from morsenet.analysis import (TrainingSnapshot, block_jacobian_eigenvalues, jacobian_grid,  # noqa: E402
+                               prediction_curve, prediction_grid, weight_spectra)
+from morsenet.models import build_model  # noqa: E402
+from morsenet.plotting import (CLASS_COLORS, animate_snapshots, plot_accuracy, plot_block_derivatives,  # noqa: E402
+                               plot_comparison,
+                               plot_critical_points, plot_curve, plot_dataset, plot_decision_boundary,
+                               plot_derivative, plot_level_sets, plot_loss, plot_singular_value_map, plot_snapshots,
+                               plot_surface, plot_weight_heatmaps, plot_weight_spectra, probability_cmap, save_figure)
+from morsenet.training import History  # noqa: E402
+
+
+class _Results:
+    """Small analysis results computed once; the plots only ever see these."""
+
+    def __init__(self):
+        self.data = get_dataset("circles", n_samples=120, seed=0)
+        self.data1 = get_dataset("square_1d", n_samples=40, seed=0)
+        model = build_model({"kind": "mlp", "widths": [2, 3, 2, 1]}, seed=0).eval()
+        box = self.data.box(0.2)
+        self.pred = prediction_grid(model, box, 24)
+        self.grad = jacobian_grid(model, box, 16)
+        self.hidden = jacobian_grid(model, box, 16, layer=2)
+        self.spectra = weight_spectra(model)
+        model1 = build_model({"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False},
+                             seed=0)
+        self.curve = prediction_curve(lambda x: (x[:, 0] - 0.2) ** 2, (-1, 1), 101)
+        self.spectra1 = weight_spectra(model1)
+        self.blocks = block_jacobian_eigenvalues(model1, torch.linspace(-1, 1, 50)[:, None])
+        self.history = History([0.7, 0.5, 0.4], [0.72, 0.55, 0.5], [0.5, 0.8, 0.9], best_epoch=2)
+        self.snapshots = (TrainingSnapshot(1, self.pred, self.spectra), TrainingSnapshot(5, self.pred, self.spectra))
+
+
+@pytest.fixture(scope="module")
+def res():
+    return _Results()
+
+
+@pytest.fixture(autouse=True)
+def _no_training_and_close(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a plot function trained a model")
+
+    monkeypatch.setattr(morsenet.training, "fit", forbidden)
+    monkeypatch.setattr(morsenet.training, "train", forbidden)
+    monkeypatch.setattr(torch.nn.Module, "__call__", forbidden)  # no model is evaluated while drawing either
+    yield
+    plt.close("all")
+
+
+def _axes(projection=None):
+    return Figure(figsize=(4, 3)).add_subplot(projection=projection)
+
+
+CASES = {
+    "dataset": lambda r, ax: plot_dataset(r.data, ax),
+    "dataset_1d": lambda r, ax: plot_dataset(r.data1, ax),
+    "loss": lambda r, ax: plot_loss(r.history, ax),
+    "loss_from_dict": lambda r, ax: plot_loss(r.history.to_dict(), ax, log=False),
+    "accuracy": lambda r, ax: plot_accuracy(r.history, ax),
+    "accuracy_regression": lambda r, ax: plot_accuracy(History([1.0], [1.0], [], 0), ax),
+    "decision_boundary": lambda r, ax: plot_decision_boundary(
+        r.pred, ax, data=r.data, critical_points=[{"location": [0.0, 0.0], "kind": "saddle"}]),
+    "level_sets": lambda r, ax: plot_level_sets(r.pred, ax, data=r.data),
+    "min_sv": lambda r, ax: plot_singular_value_map(r.hidden, ax, which="min"),
+    "max_sv": lambda r, ax: plot_singular_value_map(r.hidden, ax, which="max"),
+    "gradient_norm": lambda r, ax: plot_singular_value_map(r.grad, ax),
+    "weight_spectra_log": lambda r, ax: plot_weight_spectra(r.spectra, ax),
+    "weight_spectra_linear": lambda r, ax: plot_weight_spectra(r.spectra1, ax, log=False),
+    "weight_heatmaps": lambda r, ax: plot_weight_heatmaps(r.spectra, ax),
+    "curve": lambda r, ax: plot_curve(r.curve, ax, data=r.data1),
+    "derivative": lambda r, ax: plot_derivative(r.curve, ax),
+    "block_derivatives": lambda r, ax: plot_block_derivatives(r.blocks, ax),
+    "critical_points": lambda r, ax: plot_critical_points(
+        [{"location": torch.tensor([0.1, 0.2]), "kind": "minimum"}, {"location": [0, 0], "kind": "degenerate"}], ax),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_draws_on_the_given_axes(res, name):
+    ax = _axes()
+    assert CASES[name](res, ax) is ax
+    assert ax.has_data() or not ax.axison
+    ax.figure.savefig(io.BytesIO(), format="png", dpi=20)  # some errors only show when drawing
+
+
+def test_surface_needs_a_3d_axes(res):
+    ax = _axes("3d")
+    assert plot_surface(res.pred, ax, data=res.data) is ax
+    with pytest.raises(ValueError, match="3-D Axes"):
+        plot_surface(res.pred, _axes())
+
+
+def test_without_axes_a_pyplot_figure_is_made_for_notebooks(res):
+    ax = plot_decision_boundary(res.pred)
+    assert ax.figure in [plt.figure(n) for n in plt.get_fignums()]
+    assert plot_surface(res.pred).name == "3d"
+
+
+def test_decision_boundary_colours_and_contour(res):
+    cmap = probability_cmap()
+    assert matplotlib.colors.to_hex(cmap(0.0)) == matplotlib.colors.to_hex("C0")
+    assert matplotlib.colors.to_hex(cmap(1.0)) == matplotlib.colors.to_hex("C1")
+    assert matplotlib.colors.to_hex(cmap(0.5)) == "#ffffff"
+    assert CLASS_COLORS == ("C0", "C1")
+    ax = plot_decision_boundary(res.pred, _axes(), data=res.data, colorbar=False)
+    assert ax.images and ax.images[0].get_clim() == (0, 1)
+
+
+def test_multi_panel_figures_and_files(res, tmp_path):
+    rows = {"a": {"decision_boundary": (res.pred, {"data": res.data}), "min_singular_value": res.hidden},
+            "b": {"weight_spectra": res.spectra}}
+    fig = plot_comparison(rows, ["decision_boundary", "min_singular_value", "weight_spectra"], pyplot=False)
+    assert len(fig.axes) >= 6
+    paths = save_figure(fig, tmp_path / "cmp", formats=("png", "svg"), dpi=40)
+    assert [p.name for p in paths] == ["cmp.png", "cmp.svg"] and all(p.stat().st_size > 0 for p in paths)
+    grid = plot_snapshots(res.snapshots, data=res.data, pyplot=False)
+    assert len(grid.axes) == 4
+    gif = animate_snapshots(res.snapshots, tmp_path / "evo.gif", data=res.data, dpi=30)
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames == 2
+    with pytest.raises(ValueError, match="unknown panel"):
+        plot_comparison(rows, ["nope"])

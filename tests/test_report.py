@@ -1,0 +1,233 @@
+"""build_report on a tiny hand-made run folder: valid self-contained HTML, every figure embedded, no URLs."""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import morsenet  # noqa: E402
+import morsenet.analysis  # noqa: E402
+from morsenet import MorsenetError  # noqa: E402
+from morsenet.cli import main  # noqa: E402
+from morsenet.report import Resolutions, build_report, metrics_rows, render_metrics_table  # noqa: E402
+from morsenet.training import TrainConfig, train  # noqa: E402
+
+MODELS = {
+    "tiny_mlp": ("circles", {"n_samples": 120, "seed": 3}, {"kind": "mlp", "widths": [2, 3, 1]}, 11),
+    "tiny_resnet": ("circles", {"n_samples": 120, "seed": 3},
+                    {"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 2, "skip": 1.0, "residual": 0.5}, 12),
+    "tiny_1d": ("square_1d", {"n_samples": 40, "seed": 4},
+                {"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False}, 13),
+}
+
+
+def _make_run(root: Path) -> Path:
+    """A run folder in the format `morsenet run` writes, trained here for a few epochs."""
+    run = root / "tiny-run"
+    (run / "models").mkdir(parents=True)
+    metrics, seeds = {"complete": True, "models": {}}, {}
+    cfg = TrainConfig(epochs=3, patience=0, batch_size=32)
+    for name, (dname, dparams, mconfig, seed) in MODELS.items():
+        data = morsenet.get_dataset(dname, **dparams)
+        snaps = {"epochs": [], "states": []}
+
+        def factory(attempt_seed, snaps=snaps):
+            def callback(epoch, model, history):
+                snaps["epochs"].append(epoch + 1)
+                snaps["states"].append({k: v.detach().clone() for k, v in model.state_dict().items()})
+            return callback
+
+        result = train(mconfig, data, cfg, seed=seed, callback_factory=factory)
+        h = result.history
+        meta = {"name": name, "dataset": {"label": dname, "name": dname, "params": dparams}, "train": cfg.to_dict(),
+                "seed": result.seed, "history": h.to_dict(), "attempts": [a.to_dict() for a in result.attempts]}
+        morsenet.save(result.model, run / "models" / f"{name}.pt", meta=meta)
+        torch.save(snaps, run / "models" / f"{name}.snapshots.pt")
+        metrics["models"][name] = {
+            "dataset": meta["dataset"], "model": result.model.config(), "parameters": 9, "task": data.task,
+            "best_test_accuracy": h.best_accuracy, "best_test_loss": h.best_test_loss, "best_epoch": h.best_epoch,
+            "epochs_run": h.epochs_run, "seed": result.seed, "attempts": meta["attempts"],
+            "reached_threshold": None, "wall_time_s": 0.1, "checkpoint": f"models/{name}.pt"}
+        seeds[name] = [a.seed for a in result.attempts]
+    manifest = {"study": "tiny", "morsenet_version": morsenet.__version__, "torch_version": torch.__version__,
+                "python": "3.11", "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
+                "seeds": {"study": 0, "datasets": {"circles": 3, "square_1d": 4}, "models": seeds},
+                "wall_time_s": {n: 0.1 for n in MODELS}, "quick": True}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (run / "study.toml").write_text('name = "tiny"\ndescription = "A tiny study for the report tests."\nseed = 0\n')
+    return run
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one torch thread avoids waiting on descheduled threads on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+FAST = dict(workers=1, theory=False, dpi=40, resolutions=Resolutions(prediction=40, jacobian=24, snapshot=24,
+                                                                      curve=101))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return _make_run(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="module")
+def built(template, tmp_path_factory):
+    """The three-model run with its report built once (building is the slow part)."""
+    run = Path(shutil.copytree(template, tmp_path_factory.mktemp("built") / template.name))
+    build_report(run, **FAST)
+    return run
+
+
+@pytest.fixture
+def run_dir(template, tmp_path):
+    """A one-model copy of the run (tiny_mlp), for tests that rebuild the report."""
+    run = Path(shutil.copytree(template, tmp_path / template.name))
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["models"] = {"tiny_mlp": metrics["models"]["tiny_mlp"]}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+class _Checker(HTMLParser):
+    """Checks that every non-void element is closed in order, and collects src/href attributes."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors, self.refs, self.imgs = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.refs += [v for k, v in attrs.items() if k in ("src", "href") and v is not None]
+        if tag == "img":
+            self.imgs.append(attrs.get("src", ""))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
+        else:
+            self.stack.pop()
+
+
+def test_report_is_valid_self_contained_html(built):
+    run_dir, path = built, built / "report.html"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    assert not checker.errors and checker.stack == []
+    # every figure written is embedded (PNG and GIF as data URIs), and nothing points off the machine
+    written = sorted(p for p in (run_dir / "figures").rglob("*") if p.suffix in (".png", ".gif"))
+    assert len(written) >= 15
+    assert len(checker.imgs) == len(written) and all(s.startswith("data:image/") for s in checker.imgs)
+    assert not [r for r in checker.refs if re.match(r"^([a-z]+:)?//", r) or r.startswith(("http", "ftp"))]
+    assert not re.search(r"https?://", text)
+    linked = {r for r in checker.refs if not r.startswith(("data:", "#"))}
+    assert linked == {p.relative_to(run_dir).as_posix() for p in written}
+    # what the report must state: study, metrics, each model, every seed, the theory hook, the evolution
+    for needle in ["tiny", "A tiny study", "best test accuracy", "tiny_mlp", "tiny_resnet", "tiny_1d",
+                   "Theory and topology", "Training evolution", "attempt seeds [11]", "attempt seeds [12]",
+                   "&quot;seed&quot;: 4", "morsenet report"]:
+        assert needle in text, needle
+    for model in ("tiny_mlp", "tiny_resnet"):
+        assert (run_dir / "figures" / model / "decision_boundary.png").is_file()
+        assert (run_dir / "figures" / model / "evolution.gif").is_file()
+    assert (run_dir / "figures" / "tiny_1d" / "curve.png").is_file()
+    assert (run_dir / "figures" / "tiny_1d" / "block_derivatives.png").is_file()
+    assert not (run_dir / "figures" / "tiny_1d" / "decision_boundary.png").exists()
+    assert {p.name for p in (run_dir / "figures" / "comparison").iterdir()} == {
+        "compare_2d.png", "compare_1d.png", "compare_training.png"}
+
+
+def test_markdown_links_existing_figures_and_rebuild_replaces_figures(run_dir):
+    assert build_report(run_dir, formats=("png", "svg"), **FAST) == run_dir / "report.html"
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", md)
+    assert links and all((run_dir / link).is_file() for link in links)
+    assert any(link.endswith(".svg") for link in links)
+    assert "| tiny_mlp |" in md
+    stale = run_dir / "figures" / "tiny_mlp" / "stale.png"
+    stale.write_bytes(b"x")
+    build_report(run_dir, **FAST)
+    assert not stale.exists() and not list((run_dir / "figures").rglob("*.svg"))
+
+
+def test_theory_hook_renders_any_assessment_dict(run_dir, monkeypatch):
+    class Fake:
+        def to_dict(self):
+            return {"prediction": {"cls": "none", "explanation": "T1 forbids critical points."},
+                    "critical_points": {"points": [{"location": [0.1, -0.2], "kind": "saddle", "value": 0.3}],
+                                        "summary": "1 critical point: 1 saddle"},
+                    "tunnel": {"summary": "tunnel through the ring"}, "verdict": "theory says none; model shows X",
+                    "agree": False}
+
+    calls = []
+    monkeypatch.setattr(morsenet.analysis, "assess_model",
+                        lambda model, box, seed, **kw: calls.append((box, seed, kw)) or Fake(), raising=False)
+    build_report(run_dir, **{**FAST, "theory": True})
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert len(calls) == 1 and calls[0][1] == 0 and calls[0][2]["ring"] == (0.5, 1.0)  # circle data: its ring
+    for needle in ["theory says none; model shows X", "disagrees", "T1 forbids critical points.",
+                   "1 critical point: 1 saddle", "<td>saddle</td>", "tunnel through the ring",
+                   "critical points of the logit by kind"]:
+        assert needle in text, needle
+    assert "theory says none" in (run_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_failing_assessment_does_not_break_the_report(run_dir, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no convergence")
+
+    monkeypatch.setattr(morsenet.analysis, "assess_model", broken, raising=False)
+    build_report(run_dir, **{**FAST, "theory": True})
+    assert "theory assessment failed: RuntimeError: no convergence" in (run_dir / "report.html").read_text()
+
+
+def test_user_errors(run_dir, tmp_path, capsys):
+    with pytest.raises(MorsenetError, match="no run folder"):
+        build_report(tmp_path / "missing")
+    with pytest.raises(MorsenetError, match="not a run folder"):
+        build_report(tmp_path)
+    with pytest.raises(MorsenetError, match="unknown figure format 'jpg'"):
+        build_report(run_dir, formats=("png", "jpg"))
+    (run_dir / "models" / "tiny_mlp.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(MorsenetError, match="tiny_mlp.pt"):
+        build_report(run_dir, **FAST)
+    assert main(["report", str(run_dir), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("morsenet: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_rebuilds_the_report(run_dir, capsys):
+    assert main(["report", str(run_dir), "--quiet", "--no-theory", "--workers", "1", "--dpi", "40"]) == 0
+    assert capsys.readouterr().out.strip() == str(run_dir / "report.html")
+
+
+def test_metrics_table(template):
+    metrics = json.loads((template / "metrics.json").read_text())
+    rows = metrics_rows(metrics)
+    assert [r["model"] for r in rows] == list(MODELS)
+    assert rows[0]["architecture"] == "MLP 2-3-1 tanh" and rows[0]["seed"] == "11"
+    md = render_metrics_table(metrics, "markdown").splitlines()
+    assert len(md) == 2 + len(MODELS) and md[0].startswith("| model |")
+    html = render_metrics_table(metrics, "html")
+    assert html.count("<tr>") == 1 + len(MODELS)
