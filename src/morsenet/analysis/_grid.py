@@ -105,3 +105,11 @@ class eval_mode:
     def __exit__(self, *exc: object) -> None:
         if self.was_training:
             self.module.train()  # type: ignore[union-attr]
+
+
+def check_input_dim(f: object, dim: int, what: str) -> None:
+    """A morsenet model must take `dim` inputs for `what`; plain callables are trusted."""
+    n = getattr(f, "input_dim", None)
+    if isinstance(n, int) and n != dim:
+        raise MorsenetError(f"{what} needs a model with {dim} input{'s' if dim > 1 else ''}; this "
+                            f"{type(f).__name__} takes {n}")

@@ -10,7 +10,8 @@ from torch import Tensor
 from torch.func import jacrev, vmap
 
 from ..errors import MorsenetError
-from ._grid import DEFAULT_CHUNK, Box, check_chunk, eval_mode, grid_axes, grid_points, infer_dtype, map_chunks
+from ._grid import (DEFAULT_CHUNK, Box, check_chunk, check_input_dim, eval_mode, grid_axes, grid_points, infer_dtype,
+                    map_chunks)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def jacobian_grid(f: Callable[[Tensor], Tensor], box: Box, resolution: int | tup
     Raises:
         MorsenetError: for a bad box, resolution or layer, or a callable that does not return n outputs.
     """
+    check_input_dim(f, 2, "jacobian_grid")
     dtype = infer_dtype(f, dtype)
     xs, ys = grid_axes(box, resolution, dtype)
     points = grid_points(xs, ys)

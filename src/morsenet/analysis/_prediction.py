@@ -9,8 +9,8 @@ import torch
 from torch import Tensor
 
 from ..errors import MorsenetError
-from ._grid import (DEFAULT_CHUNK, Box, Interval, check_chunk, check_interval, check_resolution, eval_mode,
-                    grid_axes, grid_points, infer_dtype, map_chunks)
+from ._grid import (DEFAULT_CHUNK, Box, Interval, check_chunk, check_input_dim, check_interval, check_resolution,
+                    eval_mode, grid_axes, grid_points, infer_dtype, map_chunks)
 from ._jacobian import _batched_map, batched_jacobians
 
 Task = Literal["classification", "regression"]
@@ -77,6 +77,7 @@ def prediction_grid(f: Callable[[Tensor], Tensor], box: Box, resolution: int | t
         `PredictionGrid` with `logits` (ny, nx) and `probabilities` (ny, nx) or None.
     """
     task = _check_task(task)
+    check_input_dim(f, 2, "prediction_grid")
     dtype = infer_dtype(f, dtype)
     xs, ys = grid_axes(box, resolution, dtype)
     points = grid_points(xs, ys)
@@ -143,6 +144,7 @@ def prediction_curve(f: Callable[[Tensor], Tensor], interval: Interval = (-1.0, 
         `PredictionCurve` with x, y, derivative (n,) and the derivative's zeros.
     """
     task = _check_task(task)
+    check_input_dim(f, 1, "prediction_curve")
     lo, hi = check_interval(interval)
     n, _ = check_resolution((resolution, 2))
     dtype = infer_dtype(f, dtype)
