@@ -192,7 +192,7 @@ def test_row_store_survives_a_torn_line_and_deduplicates(tmp_path):
 # --- running -----------------------------------------------------------------------------------------------------
 
 def test_serial_sweep_writes_a_tidy_table_and_a_self_contained_report(tmp_path):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     result = run_sweep(tiny(), tmp_path, workers=1, quiet=True)
     assert result.failures == [] and result.trained == 8
     table = pd.read_csv(tmp_path / "results.csv")

@@ -9,7 +9,7 @@ import pytest
 
 from morsenet.sweep import RowStore, parse_sweep, run_sweep
 
-distributed = pytest.importorskip("dask.distributed")
+import dask.distributed as distributed  # noqa: E402  (a core dependency: a missing install must fail, not skip)
 
 SWEEP = """
 name = "dask"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .._validation import as_dtype, as_generator
+from .._validation import as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..errors import MorsenetError
 from ..models import MODELS, build_model, normalize_config
@@ -132,19 +131,6 @@ def _per_model_loss(task: str, logits: Tensor, target: Tensor) -> Tensor:
     return F.mse_loss(logits, target, reduction="none").mean(1)
 
 
-@contextlib.contextmanager
-def _intra_op_threads(threads: int | None) -> Iterator[None]:
-    """Run with `threads` torch intra-op threads (None: leave the setting alone), restoring it afterwards."""
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if threads is not None:
-            torch.set_num_threads(before)
-
-
 def train_ensemble(model_config: dict[str, Any], data: Dataset, config: TrainConfig = TrainConfig(), *,
                    seeds: Iterable[int], device: str | torch.device = "cpu", threads: int | None = 1,
                    progress: bool | None = None, desc: str = "") -> EnsembleResult:
@@ -185,7 +171,7 @@ def train_ensemble(model_config: dict[str, Any], data: Dataset, config: TrainCon
     except (RuntimeError, AssertionError) as err:
         raise MorsenetError(f"device {str(device)!r} is not available ({str(err).splitlines()[0]}); "
                             "use --device cpu") from None
-    with _intra_op_threads(threads if device.type == "cpu" else None):
+    with intra_op_threads(threads if device.type == "cpu" else None):
         return _train(model_config, data, config, seeds, device, progress, desc)
 
 
