@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -20,7 +21,8 @@ from morsenet.plotting import (CLASS_COLORS, animate_snapshots, plot_accuracy, p
                                plot_comparison,
                                plot_critical_points, plot_curve, plot_dataset, plot_decision_boundary,
                                plot_derivative, plot_level_sets, plot_loss, plot_singular_value_map, plot_snapshots,
-                               plot_surface, plot_weight_heatmaps, plot_weight_spectra, probability_cmap, save_figure)
+                               plot_surface, plot_tunnel, plot_weight_heatmaps, plot_weight_spectra, probability_cmap,
+                               save_figure)
 from morsenet.training import History  # noqa: E402
 
 
@@ -87,6 +89,8 @@ CASES = {
     "block_derivatives": lambda r, ax: plot_block_derivatives(r.blocks, ax),
     "critical_points": lambda r, ax: plot_critical_points(
         [{"location": torch.tensor([0.1, 0.2]), "kind": "minimum"}, {"location": [0, 0], "kind": "degenerate"}], ax),
+    "tunnel": lambda r, ax: plot_tunnel(_overlay(r, "tunnel"), ax),
+    "bounded": lambda r, ax: plot_tunnel(_overlay(r, "bounded"), ax, legend=False),
 }
 
 
@@ -137,3 +141,73 @@ def test_multi_panel_figures_and_files(res, tmp_path):
         assert im.format == "GIF" and im.n_frames == 2
     with pytest.raises(ValueError, match="unknown panel"):
         plot_comparison(rows, ["nope"])
+
+
+# ----- critical points on every map, and the tunnel highlight -----
+
+CPS = [{"location": [0.1, 0.2], "kind": "minimum"}, {"location": [-0.3, 0.4], "kind": "maximum"},
+       {"location": [0.5, -0.5], "kind": "saddle"}, {"location": [0.6, 0.6], "kind": "saddle"},
+       {"location": [0.0, -0.2], "kind": "degenerate"},
+       {"location": [0.0, 0.0], "kind": "degenerate", "continuum": True,
+        "extent": {"first": [0.0, -0.8], "last": [0.0, 0.8]}}]
+
+
+def _gid(ax, gid):
+    return [a for a in ax.lines + ax.collections + ax.texts if a.get_gid() == gid]
+
+
+@pytest.mark.parametrize("which, grid", [("max", "grad"), ("min", "hidden"), ("max", "hidden")])
+def test_critical_points_are_marked_on_singular_value_maps(res, which, grid):
+    plain = plot_singular_value_map(getattr(res, grid), _axes(), which=which)
+    ax = plot_singular_value_map(getattr(res, grid), _axes(), which=which, critical_points=CPS, legend=True)
+    marks = _gid(ax, "critical-points")
+    assert len(ax.collections) - len(plain.collections) == len(marks) == 5  # one scatter per kind
+    assert sum(len(m.get_offsets()) for m in marks) == len(CPS)
+    assert [m.get_label() for m in marks] == ["minimum", "maximum", "saddle", "degenerate (isolated)",
+                                              "degenerate continuum"]
+    assert len({matplotlib.colors.to_hex(m.get_facecolor()[0]) for m in marks}) == 5  # a style per kind
+    assert len({m.get_paths()[0].vertices.tobytes() for m in marks}) == 5
+    (line,) = _gid(ax, "critical-continuum")  # the continuum's extent
+    assert line.get_xydata().tolist() == [[0.0, -0.8], [0.0, 0.8]]
+    assert (ax.get_xlim(), ax.get_ylim()) == (plain.get_xlim(), plain.get_ylim())  # markers do not move the view
+    assert len(ax.get_legend().get_texts()) == 5 and not plain.collections[-1].get_gid()
+
+
+def _overlay(res, status):
+    xs, ys = res.pred.xs.numpy(), res.pred.ys.numpy()
+    x, y = np.meshgrid(xs, ys)
+    disk = x ** 2 + y ** 2 < 0.35 ** 2
+    mask = disk | ((np.abs(x) < 0.1) & (y > 0)) if status == "tunnel" else disk
+    return {"status": status, "center": (0.0, 0.0), "ring": (0.5, 1.0), "inner_radius": 0.3, "xs": xs, "ys": ys,
+            "mask": mask, "crossing_angles": (np.pi / 2,) if status == "tunnel" else (),
+            "chord": ((-0.1, 0.6), (0.1, 0.6)) if status == "tunnel" else None, "width": 0.2}
+
+
+def test_tunnel_and_bounded_highlights(res):
+    from matplotlib.path import Path as MplPath
+
+    ax = plot_decision_boundary(res.pred, _axes(), data=res.data, critical_points=CPS, tunnel=_overlay(res, "tunnel"))
+    assert len(_gid(ax, "ring")) == 2 and len(_gid(ax, "disk")) == 1
+    assert len(_gid(ax, "tunnel-outline")) == 1 and not _gid(ax, "bounded-outline")
+    assert np.allclose(_gid(ax, "ring-crossing")[0].get_offsets(), [[0.0, 0.75]])
+    assert _gid(ax, "narrowest-chord")[0].get_xydata().tolist() == [[-0.1, 0.6], [0.1, 0.6]]
+    assert sum(len(m.get_offsets()) for m in _gid(ax, "critical-points")) == len(CPS)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]  # one legend for both
+    assert "class-0 region around the disk: tunnel" in labels and "minimum" in labels
+    ax = plot_decision_boundary(res.pred, _axes(), tunnel=_overlay(res, "bounded"), legend=False)
+    (outline,) = _gid(ax, "bounded-outline")
+    assert all(p.codes[-1] == MplPath.CLOSEPOLY for p in outline.get_paths() if len(p.vertices))
+    assert not _gid(ax, "narrowest-chord") and not _gid(ax, "ring-crossing") and ax.get_legend() is None
+    ax.figure.savefig(io.BytesIO(), format="png", dpi=20)
+
+
+def test_comparison_rows_carry_markers_and_tunnels(res):
+    rows = {"a": {"decision_boundary": (res.pred, {"data": res.data, "colorbar": False, "legend": False,
+                                                   "critical_points": CPS, "tunnel": _overlay(res, "tunnel")}),
+                  "max_singular_value": (res.grad, {"critical_points": CPS}),
+                  "min_singular_value": (res.hidden, {"critical_points": CPS})}}
+    fig = plot_comparison(rows, ["decision_boundary", "max_singular_value", "min_singular_value"], pyplot=False)
+    boundary, grad, hidden = fig.axes[0], fig.axes[1], fig.axes[3]  # colorbars sit in between
+    for ax in (boundary, grad, hidden):
+        assert sum(len(m.get_offsets()) for m in _gid(ax, "critical-points")) == len(CPS)
+    assert _gid(boundary, "tunnel-outline") and _gid(boundary, "narrowest-chord")

@@ -1,6 +1,7 @@
 """build_report on a tiny hand-made run folder: valid self-contained HTML, every figure embedded, no URLs."""
 
 import json
+import math
 import re
 import shutil
 from html.parser import HTMLParser
@@ -10,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -200,6 +202,8 @@ def test_failing_assessment_does_not_break_the_report(run_dir, monkeypatch):
     monkeypatch.setattr(morsenet.analysis, "assess_model", broken, raising=False)
     build_report(run_dir, **{**FAST, "theory": True})
     assert "theory assessment failed: RuntimeError: no convergence" in (run_dir / "report.html").read_text()
+    row = _summary_rows((run_dir / "report.md").read_text(encoding="utf-8"))["tiny_mlp"]
+    assert row[1] == "morse_generic" and row[-1].startswith("not assessed (theory assessment failed")
 
 
 def test_user_errors(run_dir, tmp_path, capsys):
@@ -231,3 +235,184 @@ def test_metrics_table(template):
     assert len(md) == 2 + len(MODELS) and md[0].startswith("| model |")
     html = render_metrics_table(metrics, "html")
     assert html.count("<tr>") == 1 + len(MODELS)
+
+
+# ----- theory versus measurement: summary table, tunnel highlight, the bottleneck claim -----
+
+def _summary_rows(md: str) -> dict[str, list[str]]:
+    """The summary table of report.md: model -> its cells."""
+    section = md.split("## Theory versus measurement", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in section.splitlines()
+            if line.startswith("| ")]
+    assert rows[0][:2] == ["model", "predicted class"]
+    return {cells[0].strip(" *"): cells for cells in rows[1:]}
+
+
+def test_summary_table_lists_every_model_with_its_predicted_class(built):
+    from morsenet.theory import predict
+
+    rows = _summary_rows((built / "report.md").read_text(encoding="utf-8"))
+    assert set(rows) == set(MODELS)
+    for name in MODELS:
+        expected = predict(morsenet.load(built / "models" / f"{name}.pt")).cls
+        assert rows[name][1] == expected, (name, rows[name])
+        assert "not assessed" in rows[name][-1]  # built with theory=False: predicted, not measured
+    text = (built / "report.html").read_text(encoding="utf-8")
+    assert '<section id="theory"><h2>Theory versus measurement</h2>' in text
+    assert text.index('id="theory"') < text.index('id="metrics"')  # near the top
+    table = text.split('<table class="theory">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr") == 1 + len(MODELS) and all(f"<td>{n}</td>" in table for n in MODELS)
+
+
+def test_disagreement_is_loud_in_the_summary(run_dir, monkeypatch):
+    class Fake:
+        def to_dict(self):
+            return {"prediction": {"cls": "none", "can_enclose": False, "theorems": ["T1", "L4"],
+                                   "provenance": ["P"]},
+                    "critical_points": {"points": [{"location": [0.1, -0.2], "kind": "saddle"}],
+                                        "counts": {"minimum": 0, "maximum": 0, "saddle": 1, "degenerate": 0},
+                                        "n_continua": 0},
+                    "winding": -1, "agree": False, "verdict": "theory says none -- DISAGREEMENT",
+                    "reasons": ["1 non-degenerate critical point(s) found, which class none rules out"]}
+
+    monkeypatch.setattr(morsenet.analysis, "assess_model", lambda model, box, seed, **kw: Fake(), raising=False)
+    build_report(run_dir, **{**FAST, "theory": True})
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    row = _summary_rows(md)["tiny_mlp"]
+    assert row[1:6] == ["none", "no (tunnel forced)", "T1, L4 [P]", "0 min, 0 max, 1 saddle, 0 degenerate (0 continua)",
+                        "-1"]
+    assert row[-1].startswith("**\u26a0 DISAGREE: 1 non-degenerate")
+    assert "**\u26a0 1 model(s) DISAGREE with the theory: tiny_mlp.**" in md
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert '<tr class="disagree">' in text and '<td class="verdict-cell"><b>\u26a0 DISAGREE' in text
+    assert '<p class="alarm">' in text and "background:#c62828" in text
+
+
+def _strip(x):  # class 0 (logit < 0): the disk r < 0.35 and a strip |x1| < 0.08 from it up to the box edge
+    r = x.norm(dim=1)
+    return torch.minimum(r - 0.35, torch.where(x[:, 1] > 0, x[:, 0].abs() - 0.08, torch.ones_like(r)))
+
+
+def _basin(x):  # class 0: the disk r < 0.35 only, enclosed by the ring
+    return x.norm(dim=1) - 0.35
+
+
+BOX = ((-1.5, 1.5), (-1.5, 1.5))
+
+
+def _overlay_of(f):
+    from morsenet.analysis import prediction_grid, tunnel_analysis
+    from morsenet.report._overlay import tunnel_overlay
+
+    pred = prediction_grid(f, BOX, 61, dtype=torch.float64)
+    t = tunnel_analysis(f, BOX, inner_radius=0.3, ring=(0.5, 1.0), resolution=61, n_radii=32, n_angles=256)
+    return pred, t, tunnel_overlay(t.to_dict(), pred, f)
+
+
+def _gid(ax, gid):
+    return [a for a in ax.lines + ax.collections + ax.texts if a.get_gid() == gid]
+
+
+def test_tunnel_highlight_for_a_hand_set_tunnel_classifier():
+    from matplotlib.figure import Figure
+
+    from morsenet.plotting import plot_decision_boundary
+
+    pred, t, o = _overlay_of(_strip)
+    assert t.tunnel and o.status == "tunnel" and not o.closed
+    assert o.mask[-1].any() and not o.mask[0].any()  # the component reaches the top edge only
+    (x0, y0), (x1, y1) = o.chord
+    assert math.hypot(x1 - x0, y1 - y0) == pytest.approx(t.narrowest_width, abs=0.01)
+    assert t.narrowest_width == pytest.approx(0.16, abs=0.01) and abs(x0 + x1) < 0.01 and y0 > 0.45
+    ax = plot_decision_boundary(pred, Figure().add_subplot(), tunnel=o)
+    assert len(_gid(ax, "ring")) == 2 and len(_gid(ax, "tunnel-outline")) == 1 and not _gid(ax, "bounded-outline")
+    (chord,) = _gid(ax, "narrowest-chord")
+    assert np.allclose(chord.get_xydata(), [[x0, y0], [x1, y1]])
+    (crossings,) = _gid(ax, "ring-crossing")
+    assert np.allclose(crossings.get_offsets(), [[0.0, 0.75]], atol=0.02)
+    assert any("tunnel" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_closed_outline_for_a_hand_set_bounded_classifier():
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path as MplPath
+
+    from morsenet.plotting import plot_decision_boundary
+
+    pred, t, o = _overlay_of(_basin)
+    assert t.bounded and o.status == "bounded" and o.closed and o.chord is None
+    ax = plot_decision_boundary(pred, Figure().add_subplot(), tunnel=o)
+    (outline,) = _gid(ax, "bounded-outline")
+    (path,) = [p for p in outline.get_paths() if len(p.vertices)]
+    assert path.codes[-1] == MplPath.CLOSEPOLY  # a closed curve
+    radii = np.hypot(*path.vertices[:-1].T)
+    assert radii.max() < 0.5 and radii.min() > 0.25  # around the disk, inside the ring
+    assert not _gid(ax, "narrowest-chord") and not _gid(ax, "ring-crossing") and not _gid(ax, "tunnel-outline")
+    # a classifier calling the centre 1 gets no highlight
+    from morsenet.report._overlay import tunnel_overlay
+
+    assert tunnel_overlay({**t.to_dict(), "centre_class": 1, "bounded": False}, pred) is None
+
+
+def _fixture_line_model(bias: float = 1.2):
+    """THEORY.md 4.3's degenerate line, [2,1,2,1] tanh, negated and shifted: class 0 is the strip |x1| < c."""
+    from morsenet.models import build_model
+
+    m = build_model({"kind": "mlp", "widths": [2, 1, 2, 1]}, seed=0)
+    m.load_state_dict({"hidden_layers.0.weight": torch.tensor([[1.0, 0.0]]), "hidden_layers.0.bias": torch.zeros(1),
+                       "hidden_layers.1.weight": torch.ones(2, 1), "hidden_layers.1.bias": torch.tensor([1.0, -1.0]),
+                       "readout.weight": torch.tensor([[-1.0, 1.0]]), "readout.bias": torch.tensor([bias])})
+    return m.eval()
+
+
+def test_bottleneck_claim_for_a_degenerate_line():
+    from types import SimpleNamespace
+
+    from morsenet.analysis import assess_model
+    from morsenet.report._summary import bottleneck_claim, bottleneck_markdown, summary_rows
+
+    d = assess_model(_fixture_line_model(), box=((-1.2, 1.2),) * 2, n_starts=48, resolution=81).to_dict()
+    assert d["prediction"]["cls"] == "degenerate_forced" and d["agree"] and d["tunnel"]["tunnel"]
+    a = SimpleNamespace(name="bottleneck", assessment=d, theory=None, theory_note=None, input_dim=2, ring_data=True)
+    text = " ".join(bottleneck_claim(a))
+    assert '"cannot generate a singular point"' in text and "T3(b)" in text and "L5" in text
+    assert "a line of degenerate critical points through (" in text and "null direction (" in text
+    assert "escapes through a tunnel" in text and "supports: THEORY.md" in text
+    assert bottleneck_markdown(a).startswith("#### The prototype's bottleneck claim")
+    (row,) = summary_rows([a])
+    assert row["critical points found"] == "0 min, 0 max, 0 saddle, 1 degenerate (1 continuum)"
+    assert row["disk region"].startswith("tunnel (narrowest width") and row["_agree"] is True
+    # no critical point found: the measurement does not decide the singular-point question
+    empty = {**d, "critical_points": {**d["critical_points"], "points": [], "n_continua": 0}}
+    text = " ".join(bottleneck_claim(SimpleNamespace(**{**vars(a), "assessment": empty})))
+    assert "found no critical point" in text and "neither decisively" in text
+    assert bottleneck_claim(SimpleNamespace(**{**vars(a), "assessment": {**d, "prediction": {"cls": "none"}}})) is None
+
+
+def _add_model(run: Path, name: str, model, dataset: str, params: dict) -> None:
+    """Save a hand-made (untrained) model into a run folder as `morsenet run` would."""
+    meta = {"name": name, "dataset": {"label": dataset, "name": dataset, "params": params}}
+    morsenet.save(model, run / "models" / f"{name}.pt", meta=meta)
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["models"][name] = {"dataset": meta["dataset"], "model": model.config(), "parameters": 1,
+                               "checkpoint": f"models/{name}.pt"}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_one_d_and_n_d_runs_build_with_the_theory_on(template, tmp_path):
+    from morsenet.models import build_model
+
+    run = Path(shutil.copytree(template, tmp_path / template.name))
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["models"] = {"tiny_1d": metrics["models"]["tiny_1d"]}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    _add_model(run, "mlp_4d", build_model({"kind": "mlp", "widths": [4, 5, 1]}, seed=0),
+               "spheres", {"n_samples": 80, "dim": 4, "seed": 1})
+    build_report(run, **{**FAST, "theory": True})
+    md = (run / "report.md").read_text(encoding="utf-8")
+    rows = _summary_rows(md)
+    assert set(rows) == {"tiny_1d", "mlp_4d"}
+    assert rows["mlp_4d"][1] == "morse_generic" and "handles 1- to 3-D inputs" in rows["mlp_4d"][-1]
+    assert rows["tiny_1d"][5] == "n/a (not 2-D)" and rows["tiny_1d"][-1].strip("*\u26a0 ").startswith(
+        ("agree", "DISAGREE"))  # assessed: critical points of the 1-D curve
+    assert md.count("### Theory and topology") == 2

@@ -18,6 +18,7 @@ from ._maps import plot_decision_boundary as plot_decision_boundary
 from ._maps import plot_level_sets as plot_level_sets
 from ._maps import plot_singular_value_map as plot_singular_value_map
 from ._maps import plot_surface as plot_surface
+from ._maps import plot_tunnel as plot_tunnel
 from ._style import CLASS_COLORS as CLASS_COLORS
 from ._style import probability_cmap as probability_cmap
 from ._training import plot_accuracy as plot_accuracy
@@ -31,5 +32,5 @@ __all__ = [
     "plot_comparison",
     "plot_critical_points", "plot_curve", "plot_dataset", "plot_decision_boundary", "plot_derivative",
     "plot_level_sets", "plot_loss", "plot_singular_value_map", "plot_snapshots", "plot_surface",
-    "plot_weight_heatmaps", "plot_weight_spectra", "probability_cmap", "save_figure",
+    "plot_tunnel", "plot_weight_heatmaps", "plot_weight_spectra", "probability_cmap", "save_figure",
 ]

@@ -9,8 +9,15 @@ import torch
 
 # The prototype's colours: class 0 = C0 (blue), class 1 = C1 (orange), white at probability 0.5.
 CLASS_COLORS = ("C0", "C1")
+# One marker per kind of critical point; "continuum" is a line (or surface) of degenerate critical points,
+# drawn as this marker at its representative point plus a line along its extent.
 KIND_MARKERS = {"minimum": ("v", "tab:green"), "maximum": ("^", "tab:red"), "saddle": ("X", "black"),
-                "degenerate": ("s", "tab:purple")}
+                "degenerate": ("s", "tab:purple"), "continuum": ("D", "darkviolet")}
+KIND_LABELS = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle", "degenerate": "degenerate (isolated)",
+               "continuum": "degenerate continuum"}
+# The tunnel highlight: the class-0 component around the disk when it escapes (magenta) or is enclosed (lime),
+# and the ring's circles.
+TUNNEL_COLOR, BOUNDED_COLOR, RING_COLOR = "magenta", "lime", "0.2"
 
 
 def probability_cmap(n: int = 41) -> Any:

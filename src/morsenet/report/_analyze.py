@@ -17,6 +17,7 @@ from ..datasets import Dataset, dataset_parameters, get_dataset
 from ..errors import MorsenetError
 from ..models import load
 from ..training import History
+from ._overlay import TunnelOverlay, tunnel_overlay
 from ._run import ModelEntry, load_snapshots
 
 
@@ -55,6 +56,9 @@ class ModelAnalysis:
     snapshots: tuple[TrainingSnapshot, ...] = ()
     assessment: dict[str, Any] | None = None
     theory_note: str | None = None
+    theory: dict[str, Any] | None = None  # `morsenet.theory.predict(model).to_dict()`, for every model
+    overlay: TunnelOverlay | None = None  # the tunnel highlight of the decision-boundary figures
+    ring_data: bool = False  # a disk-inside-ring data set, so the tunnel test's ring is the data's ring
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -80,13 +84,17 @@ def _dataset(meta: dict[str, Any], record: dict[str, Any], cache: dict[str, Data
 
 def _ring_arguments(data: Dataset) -> dict[str, Any]:
     """For the disk-inside-ring data: the ring and disk radii and the class-1 test points of the tunnel test."""
-    if data.name != "circles" or data.input_dim != 2:
-        return {}
-    defaults = dataset_parameters("circles")
-    p = {k: data.params.get(k, defaults.get(k)) for k in ("inner_radius", "outer_radius", "buffer")}
-    return {"ring": (float(p["inner_radius"]), float(p["outer_radius"])),
-            "inner_radius": float(p["inner_radius"]) - float(p["buffer"]),
-            "ring_points": data.x_test[data.y_test > 0.5]}
+    if data.input_dim != 2 or data.name not in ("circles", "spheres") or data.params.get("standardize"):
+        return {}  # (standardised coordinates move the ring)
+    defaults = dataset_parameters(data.name)
+    if data.name == "circles":
+        p = {k: data.params.get(k, defaults.get(k)) for k in ("inner_radius", "outer_radius", "buffer")}
+        ring = (float(p["inner_radius"]), float(p["outer_radius"]))
+        inner = float(p["inner_radius"]) - float(p["buffer"])
+    else:  # concentric spheres in the plane: disk r1, ring r2..r3
+        p = {k: data.params.get(k, defaults.get(k)) for k in ("r1", "r2", "r3")}
+        ring, inner = (float(p["r2"]), float(p["r3"])), float(p["r1"])
+    return {"ring": ring, "inner_radius": inner, "ring_points": data.x_test[data.y_test > 0.5]}
 
 
 # ----- Theory and topology (hook for morsenet.analysis.assess_model; the lead owns its integration) -----
@@ -107,6 +115,26 @@ def assess(model: nn.Module, box: Any, data: Dataset | None = None) -> tuple[dic
         return None, f"theory assessment failed: {type(err).__name__}: {first}"
 
 
+def _predict(model: nn.Module) -> dict[str, Any] | None:
+    """The theory's prediction for the model's weights (cheap; shown in the summary even without assessment)."""
+    try:
+        from ..theory import predict
+
+        return predict(model).to_dict()
+    except Exception:  # a model outside the theory's protocol simply gets no row entries
+        return None
+
+
+def _overlay(a: ModelAnalysis) -> None:
+    """The tunnel highlight from the assessment's tunnel test; a failure only adds a note."""
+    if not a.ring_data or a.assessment is None or a.prediction is None or a.prediction.probabilities is None:
+        return
+    try:
+        a.overlay = tunnel_overlay(a.assessment.get("tunnel"), a.prediction, a.model)
+    except Exception as err:  # the figures still draw without the highlight
+        a.notes.append(f"tunnel highlight skipped: {type(err).__name__}: {str(err).strip()[:160]}")
+
+
 def analyze_model(entry: ModelEntry, *, resolutions: Resolutions = Resolutions(),
                   cache: dict[str, Dataset] | None = None, theory: bool = True) -> ModelAnalysis:
     """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures."""
@@ -119,16 +147,22 @@ def analyze_model(entry: ModelEntry, *, resolutions: Resolutions = Resolutions()
     if a.input_dim != getattr(model, "input_dim", a.input_dim):
         raise MorsenetError(f"model {entry.name!r} takes {model.input_dim} inputs but its data set has {a.input_dim}")
     a.box = data.box(resolutions.margin)
+    a.theory = _predict(model)
+    a.ring_data = bool(_ring_arguments(data))
+    if not theory:
+        a.theory_note = "theory assessment skipped (--no-theory)"
+    elif a.input_dim <= 3:  # critical points in 1-3 dimensions; regions and the tunnel test in 2-D only
+        t = time.perf_counter()
+        a.assessment, a.theory_note = assess(model, a.box, data)
+        a.seconds["theory"] = time.perf_counter() - t
+    else:
+        a.theory_note = (f"the theory assessment (critical-point search) handles 1- to 3-D inputs; this model has "
+                         f"{a.input_dim}: only the theory's prediction is shown")
     if a.input_dim == 2:
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
         a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
-        if theory:
-            t = time.perf_counter()
-            a.assessment, a.theory_note = assess(model, a.box, data)
-            a.seconds["theory"] = time.perf_counter() - t
-        else:
-            a.theory_note = "theory assessment skipped (--no-theory)"
+        _overlay(a)
     elif a.input_dim == 1:
         a.curve = prediction_curve(model, a.box[0], resolutions.curve, task=data.task)
         if getattr(model, "kind", None) == "resnet" and model.n_blocks:

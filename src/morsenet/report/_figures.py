@@ -54,6 +54,23 @@ class _Writer:
         self.out.append(FigureFile(key, title, caption, files[0], tuple(files)))
 
 
+def plane_points(a: ModelAnalysis) -> list[dict[str, Any]]:
+    """The assessment's critical points with a 2-D location (what the plane's maps mark)."""
+    return [p for p in critical_points(a.assessment) if p.get("location") is not None and len(p["location"]) == 2]
+
+
+def _tunnel_caption(a: ModelAnalysis) -> str:
+    o = a.overlay
+    if o is None:
+        return ""
+    if o.status == "bounded":
+        return ("; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
+                "lime: it is bounded (closed), enclosed by the ring")
+    chord = "" if o.chord is None or o.width is None else f", its narrowest chord (width {o.width:.3g}) in black"
+    return ("; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
+            f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}")
+
+
 def model_figures(a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
                   ) -> list[FigureFile]:
     """Draw every figure of one model into `folder`; returns them in report order."""
@@ -66,20 +83,24 @@ def model_figures(a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("
                  "line marks the restored best epoch.", (11, 3.8),
                  [lambda ax: P.plot_loss(a.history, ax), lambda ax: P.plot_accuracy(a.history, ax)])
     if a.prediction is not None:
-        cps = [p for p in critical_points(a.assessment) if p.get("location") is not None]
+        cps = plane_points(a)
         w.panels("decision_boundary", "Decision boundary",
                  "Probability of class 1 (blue 0, white 0.5, orange 1), the 0.5 contour in black, the test points"
-                 + (", and critical points of the logit by kind." if cps else "."), (6.2, 5.2),
-                 [lambda ax: P.plot_decision_boundary(a.prediction, ax, data=data, critical_points=cps or None)])
+                 + (", and critical points of the logit by kind" if cps else "") + _tunnel_caption(a) + ".",
+                 (6.2, 5.2), [lambda ax: P.plot_decision_boundary(a.prediction, ax, data=data,
+                                                                  critical_points=cps or None, tunnel=a.overlay)])
         w.panels("level_sets", "Level sets", "Contour lines of the logit; the zero level (the decision boundary) "
                  "in black.", (6.2, 5.2), [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)])
+        marks = cps or None
         w.panels("singular_values", "Singular values of the input Jacobian",
                  f"Left: norm of the logit's gradient (zero at critical points). Middle and right: min and max "
                  f"singular values of the Jacobian of hidden layer {a.hidden.layer} (the last hidden "
-                 "representation); logarithmic levels.", (16.5, 4.8),
-                 [lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max"),
-                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min"),
-                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max")])
+                 "representation); logarithmic levels."
+                 + (" Critical points of the logit marked by kind on every panel." if cps else ""), (16.5, 4.8),
+                 [lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max", critical_points=marks,
+                                                       legend=True),
+                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min", critical_points=marks),
+                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max", critical_points=marks)])
     if a.curve is not None:
         n = int(a.curve.zeros.numel())
         w.panels("curve", "Fitted curve and derivative",
@@ -127,15 +148,27 @@ def comparison_figure(kind: str, analyses: Sequence[ModelAnalysis], folder: Path
         two = [a for a in analyses if a.prediction is not None]
         if not two:
             return None
-        rows = {a.name: {"decision_boundary": (a.prediction, {"data": a.data, "colorbar": False}),
-                         "level_sets": (a.prediction, {"data": a.data}),
-                         "max_singular_value": a.gradient,
-                         "min_singular_value": a.hidden,
-                         "weight_spectra": a.spectra} for a in two}
+        rows = {}
+        for a in two:
+            marks = plane_points(a) or None
+            rows[a.name] = {"decision_boundary": (a.prediction, {"data": a.data, "colorbar": False, "legend": False,
+                                                                 "critical_points": marks, "tunnel": a.overlay}),
+                            "level_sets": (a.prediction, {"data": a.data}),
+                            "max_singular_value": (a.gradient, {"critical_points": marks}),
+                            "min_singular_value": (a.hidden, {"critical_points": marks}),
+                            "weight_spectra": a.spectra}
         fig = P.plot_comparison(rows, ["decision_boundary", "level_sets", "max_singular_value",
                                        "min_singular_value", "weight_spectra"], panel_size=(3.9, 3.3), pyplot=False)
+        marked = any(plane_points(a) for a in two)
+        tunnels = any(a.overlay is not None for a in two)
         w.figure(kind, "Models side by side", "One row per model: decision boundary, level sets, gradient norm of "
-                 "the logit, min singular value of the last hidden layer's Jacobian, weight singular values.", fig)
+                 "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
+                 + (" Critical points marked by kind (green triangle down: minimum, red triangle up: maximum, black "
+                    "cross: saddle, purple square: isolated degenerate, violet diamond and line: degenerate "
+                    "continuum)." if marked else "")
+                 + (" On the decision boundaries the ring is dashed and the class-0 region around the disk is "
+                    "outlined: magenta for a tunnel (hollow circles where it crosses the ring, black bar: its "
+                    "narrowest chord), lime for a bounded region." if tunnels else ""), fig)
     elif kind == "compare_1d":
         one = [a for a in analyses if a.curve is not None]
         if not one:

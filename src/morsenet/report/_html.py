@@ -9,6 +9,7 @@ from pathlib import Path
 from ._assessment import assessment_html
 from ._content import Report
 from ._figures import FigureFile
+from ._summary import SUMMARY_CSS, bottleneck_html, summary_html
 from ._tables import describe_model, render_metrics_table
 
 CSS = """
@@ -23,7 +24,7 @@ figcaption{font-size:.85rem;color:#555}.files{font-size:.75rem;color:#777}
 pre{background:#f7f7f7;padding:.6rem;overflow-x:auto;font-size:.8rem}.note{color:#8a5a00;font-style:italic}
 .verdict{font-size:1.05rem;font-weight:600}.badge{border-radius:3px;padding:.05rem .4rem;color:#fff;font-size:.8rem}
 .badge.ok{background:#2e7d32}.badge.bad{background:#c62828}.meta{color:#666;font-size:.85rem}
-"""
+""" + SUMMARY_CSS
 
 MIME = {".png": "image/png", ".gif": "image/gif"}
 
@@ -56,7 +57,8 @@ def render_html(r: Report) -> str:
            f' &middot; started {e(str(m.get("started", "?")))} &middot; finished {e(str(m.get("finished", "?")))}'
            f'{" &middot; <b>quick run</b>" if m.get("quick") else ""} &middot; report built {e(r.built)} '
            f"in {r.seconds:.1f} s</p>"]
-    toc = ['<li><a href="#study">Study</a></li>', '<li><a href="#metrics">Metrics</a></li>',
+    toc = ['<li><a href="#study">Study</a></li>', '<li><a href="#theory">Theory versus measurement</a></li>',
+           '<li><a href="#metrics">Metrics</a></li>',
            '<li><a href="#seeds">Seeds and reproduction</a></li>']
     if r.comparison:
         toc.append('<li><a href="#comparison">Comparison</a></li>')
@@ -68,6 +70,7 @@ def render_html(r: Report) -> str:
     if r.run.study_text:
         out.append(f"<details><summary>study.toml (resolved)</summary><pre>{e(r.run.study_text)}</pre></details>")
     out.append("</section>")
+    out.append(f'<section id="theory"><h2>Theory versus measurement</h2>{summary_html(r.analyses)}</section>')
     out.append(f'<section id="metrics"><h2>Metrics</h2>{render_metrics_table(r.run.metrics, "html")}</section>')
     seeds = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in r.seed_lines())
     res = r.resolutions
@@ -88,8 +91,11 @@ def render_html(r: Report) -> str:
         out += [f'<p class="note">{e(n)}</p>' for n in a.notes]
         figs = r.model_figures.get(a.name, [])
         out += [_figure(f, base) for f in figs if not f.key.startswith("evolution")]
-        if a.input_dim == 2:
+        if a.assessment is not None or a.theory_note:
             out.append(f"<h3>Theory and topology</h3>{assessment_html(a.assessment, a.theory_note)}")
+        claim = bottleneck_html(a)
+        if claim:
+            out.append(claim)
         evolution = [f for f in figs if f.key.startswith("evolution")]
         if evolution:
             out.append("<h3>Training evolution</h3>")

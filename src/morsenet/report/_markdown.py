@@ -7,6 +7,7 @@ from pathlib import Path
 from ._assessment import assessment_markdown
 from ._content import Report
 from ._figures import FigureFile
+from ._summary import bottleneck_markdown, summary_markdown
 from ._tables import describe_model, render_metrics_table
 
 
@@ -25,6 +26,7 @@ def render_markdown(r: Report) -> str:
            "figure embedded: `report.html`.", ""]
     if r.description:
         out += [r.description, ""]
+    out += ["## Theory versus measurement", "", summary_markdown(r.analyses), ""]
     out += ["## Metrics", "", render_metrics_table(r.run.metrics, "markdown"), "", "## Seeds and reproduction", ""]
     out += [f"- **{k}**: {v}" for k, v in r.seed_lines()]
     out += ["", f"Rebuild the report from the checkpoints without retraining: `morsenet report {base.name}`.", ""]
@@ -37,8 +39,11 @@ def render_markdown(r: Report) -> str:
         out += [f"> {n}\n" for n in a.notes]
         figs = r.model_figures.get(a.name, [])
         out += [_figure(f, base) for f in figs if not f.key.startswith("evolution")]
-        if a.input_dim == 2:
+        if a.assessment is not None or a.theory_note:
             out += ["### Theory and topology", "", assessment_markdown(a.assessment, a.theory_note), ""]
+        claim = bottleneck_markdown(a)
+        if claim:
+            out += [claim, ""]
         evolution = [f for f in figs if f.key.startswith("evolution")]
         if evolution:
             out += ["### Training evolution", ""] + [_figure(f, base) for f in evolution]
