@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
@@ -11,7 +12,10 @@ import torch
 from torch import nn
 
 from morsenet.analysis import CriticalPointSearch, find_critical_points, winding_number
+from morsenet.analysis._critical_points import _gradient_floor_fn
 from morsenet.errors import MorsenetError
+from morsenet.models import MLP, ResNet
+from morsenet.theory import predict
 
 SQUARE = ((-1.0, 1.0), (-1.0, 1.0))
 BIG = ((-2.0, 2.0), (-2.0, 2.0))
@@ -257,6 +261,93 @@ def test_preactivation_bound_removes_a_numerical_bottleneck():
     seeing = find_critical_points(f, BIG, seed=5, n_starts=128, preactivations=pre)
     assert seeing.points == [] and seeing.n_rejected > 0
     assert float(pre(blind.points[0].location[None]).abs().max()) > 12
+
+
+def _set_mlp(widths, weights):
+    """A morsenet tanh MLP with hand-set (W, b) for every layer, read-out last."""
+    model = MLP(widths, "tanh", False)
+    with torch.no_grad():
+        for lin, (w, b) in zip([*model.hidden_layers, model.readout], weights):
+            lin.weight.copy_(torch.as_tensor(w, dtype=torch.float32))
+            lin.bias.copy_(torch.as_tensor(b, dtype=torch.float32))
+    return model
+
+
+def nearly_rank_deficient_ridge(k=6, delta=0.01, s=4.0):
+    """[2, 2 x (k+1), 1], full rank (condition numbers 1/delta and ~s): k layers diag(1, delta), then the fold
+    tanh(s t + eta + 1) - tanh(s t - eta - 1) of h = (t, eta). T1 allows no critical point, but on the ridge
+    x1 = 0 the gradient is (0, 2 sech^2(1 + eta_k) prod_l delta sech^2(delta eta_{l-1})) ~ 0.84 delta^k: tiny,
+    resolved in float64, and far below the Hessian-relative tolerance (|Hessian| ~ 1.3 s^2)."""
+    diag = ([[1.0, 0.0], [0.0, delta]], [0.0, 0.0])
+    fold = ([[s, 1.0], [s, -1.0]], [1.0, -1.0])
+    return _set_mlp([2] + [2] * (k + 1) + [1], [diag] * k + [fold, ([[1.0, -1.0]], [0.0])])
+
+
+def test_nearly_rank_deficient_mlp_has_no_fake_continuum():
+    # Regression: sweep `default`, mlp_w2_d15 seed 43 (smallest folded singular value 0.0069) reported a
+    # continuum where |grad f| ~ 1.2e-12 (exact, 60 digits) is ~50 times its rounding floor.
+    k, delta = 6, 0.01
+    model = nearly_rank_deficient_ridge(k, delta)
+    assert predict(model).cls == "none"
+    # the exact gradient on the ridge is nonzero and float64 autograd resolves it
+    for y in (-1.5, 0.0, 0.5, 1.7):
+        eta, prod = y, 1.0
+        for _ in range(k):
+            prod *= delta / math.cosh(delta * eta) ** 2
+            eta = math.tanh(delta * eta)
+        exact = 2 / math.cosh(1 + eta) ** 2 * prod
+        assert 5e-13 < exact < 1e-12
+        x = torch.tensor([[0.0, y]], dtype=F64, requires_grad=True)
+        (g,) = torch.autograd.grad(copy.deepcopy(model).double()(x).sum(), x)
+        assert float(g[0, 0]) == 0.0 and float(g[0, 1]) == pytest.approx(exact, rel=1e-9)
+    result = find_critical_points(model, BIG, seed=0, n_starts=64)
+    assert result.points == [] and result.n_rejected > 0, result.summary()
+    assert find_critical_points(model, BIG, seed=0, n_starts=16).points == []
+    # a plain callable hides the layers, so only the Hessian-relative tolerance applies and it is fooled
+    as_callable = copy.deepcopy(model).double()
+    blind = find_critical_points(lambda p: as_callable(p), BIG, seed=0, n_starts=64)
+    assert [p.kind for p in blind.points] == ["degenerate"] and blind.points[0].continuum
+    assert abs(float(blind.points[0].location[0])) < 1e-9
+
+
+def _deep_bump(depth, seed):
+    """[2, 2 x depth, 1, 2, 1]: a random width-2 front, a width-1 neuron s, then tanh(s + 1) - tanh(s - 1),
+    which is even in s: a genuine curve of degenerate critical points {s = 0} seen through a deep net."""
+    gen = torch.Generator().manual_seed(seed)
+    front = [(torch.randn(2, 2, generator=gen) * 1.5 / math.sqrt(2), torch.randn(2, generator=gen) * 0.3)
+             for _ in range(depth)]
+    neck = (torch.randn(1, 2, generator=gen), torch.randn(1, generator=gen) * 0.1)
+    tail = [([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])]
+    return _set_mlp([2] + [2] * depth + [1, 2, 1], front + [neck] + tail)
+
+
+@pytest.mark.parametrize(("make", "counts", "n_continua"), [
+    (lambda: _set_mlp([2, 3, 1], [(BoundedBasin().w.detach(), [-1.0] * 3), ([[1.0, 1.0, 1.0]], [0.0])]),
+     {"minimum": 1, "maximum": 0, "saddle": 3, "degenerate": 0}, 0),
+    (lambda: _set_mlp([2, 1, 2, 1], [([[1.0, 0.0]], [0.0]), ([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])]),
+     {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1}, 1),
+    (lambda: _deep_bump(10, 1), {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1}, 1),
+])
+def test_rounding_floor_keeps_real_critical_points_of_morsenet_models(make, counts, n_continua):
+    # THEORY.md 4.3 fixtures built as morsenet MLPs (so the rounding-floor check applies), and a real
+    # continuum behind 10 generic layers: every real critical point survives.
+    model = make()
+    assert _gradient_floor_fn(model) is not None
+    result = find_critical_points(model, BIG, seed=0, n_starts=64)
+    assert result.counts == counts and result.n_continua == n_continua, result.summary()
+
+
+def test_gradient_floor_bounds_the_gradient_and_needs_a_morsenet_model():
+    x = torch.rand(32, 2, generator=torch.Generator().manual_seed(0), dtype=F64) * 4 - 2
+    for model in (MLP([2, 3, 2, 1], "tanh", True, seed=1), ResNet(2, 2, 4, skip=1.0, residual=0.5, seed=2),
+                  ResNet(2, 2, 3, input_layer=False, batchnorm=True, seed=3)):
+        floor = _gradient_floor_fn(model.eval())(x)
+        xg = x.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(copy.deepcopy(model).double().eval()(xg).sum(), xg)
+        # each term of the floor is eps times a product of norms that bounds |grad f|
+        assert bool((floor >= torch.finfo(F64).eps * torch.linalg.vector_norm(g, dim=1)).all())
+        assert bool(torch.isfinite(floor).all())
+    assert _gradient_floor_fn(paraboloid) is None and _gradient_floor_fn(BoundedBasin()) is None
 
 
 def test_deep_width2_mlp_is_fast():

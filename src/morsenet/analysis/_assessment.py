@@ -166,7 +166,8 @@ def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None,
     if cls in ("morse_generic", "degenerate_mixed") and encloses is False:
         notes.append("this architecture could enclose the disk, but these weights leave a tunnel")
     if search.n_rejected:
-        notes.append(f"{search.n_rejected} refined start(s) rejected as saturation artefacts")
+        notes.append(f"{search.n_rejected} refined start(s) rejected as near-critical artefacts "
+                     "(saturated tails, or gradients small but above the float64 rounding floor)")
 
     agree = not reasons
     verdict = (f"theory says {_theory_phrase(prediction)}; this model shows {_measured_phrase(search, tunnel)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ KINDS = ("minimum", "maximum", "saddle", "degenerate")
 
 # Refined points with |grad f| above this fraction of the largest |grad f| in the box are not even candidates.
 _PREFILTER = 1e-6
+
+# Along a flat Hessian direction |grad f| must stay below this multiple of the chain rule's rounding floor.
+_FLOOR_FACTOR = 8.0
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,10 @@ class CriticalPointSearch:
         tolerance: |grad f| below which a refined point becomes a candidate (1e-6 * grad_scale); candidates
             must then pass the local tests described in `find_critical_points`.
         n_converged: starts whose refinement reached the tolerance inside the box.
-        n_rejected: converged starts rejected by the saturation checks: |grad f| not growing symmetrically
-            around the point (a saturated tail), or a hidden pre-activation beyond `preactivation_bound`.
+        n_rejected: converged starts rejected by the local checks: |grad f| not growing symmetrically
+            around the point (a saturated tail), a hidden pre-activation beyond `preactivation_bound`, or a
+            gradient along a flat Hessian direction above the rounding floor of the chain rule (a near-critical
+            valley of a nearly rank-deficient net).
         flat: True when f is numerically constant on the box (grad f = 0 at every start).
     """
 
@@ -124,7 +130,8 @@ class CriticalPointSearch:
         if self.flat:
             return "f is constant on the box: every point is critical (degenerate)"
         if not self.points:
-            return f"no critical points in the box ({self.n_starts} starts, {self.n_rejected} saturated tails rejected)"
+            return (f"no critical points in the box ({self.n_starts} starts, {self.n_rejected} near-critical starts "
+                    "rejected)")
         parts = [f"{n} {k if n == 1 else _plural(k)}" for k, n in self.counts.items() if n and k != "degenerate"]
         iso = self.n_degenerate - self.n_continua
         if iso:
@@ -247,6 +254,76 @@ def _validate(call: ScalarFn, x: Tensor, g: Tensor, h: Tensor, *, gtol: float, r
     growth = growth & ~null
     ok = (g0 <= tol) & (growth | null).all(dim=1) & growth.any(dim=1)
     return ok, null, evals, evecs, tol
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# rounding floor of the chain rule (morsenet MLPs and ResNets)
+
+
+def _gradient_floor_fn(f: object) -> Callable[[Tensor], Tensor] | None:
+    """For a morsenet MLP or ResNet: x (n, d) -> the rounding floor (n,) of its float64 gradient; else None.
+
+    The gradient is the chain `w^T J_L ... J_1` with layer Jacobians `J_l = skip I + residual D_l W_l`
+    (BatchNorm folded, D_l = diag(sigma'(z_l))). A relative rounding error in layer l (in W_l, in D_l, whose
+    absolute error is ~eps when a neuron saturates, or in the skip sum) moves the computed gradient by about
+
+        eps * |df/dh_l| * (|skip| + |residual| |W_l|_F) * |dh_{l-1}/dx|_F,
+
+    the product of the layer Jacobian norms along the path with the exact chains above and below layer l
+    (THEORY.md 4.2: tolerances scaled by the product of the D_l). The floor is the sum over layers plus the
+    read-out term eps * |w| |dh_L/dx|_F. Unlike |Hessian| * diameter it does not grow with the sharpness of
+    the field, so it separates a gradient that is truly ~0 from one that is tiny but resolved.
+    """
+    if not isinstance(f, nn.Module) or not callable(getattr(f, "config", None)):
+        return None
+    try:
+        cfg = f.config()
+        kind = cfg.get("kind")
+        if kind not in ("mlp", "resnet"):
+            return None
+        from ..models import ACTIVATIONS  # models import nothing from analysis; keep the cycle impossible
+
+        act = ACTIVATIONS[cfg["activation"]]
+        model = copy.deepcopy(f).double().eval()
+        with torch.no_grad():
+            maps = [(w.detach().clone(), b.detach().clone()) for w, b in model.affine_maps()]
+            if kind == "mlp":
+                steps = [(0.0, 1.0, w, b) for w, b in maps[:-1]]
+            else:
+                steps = [(0.0, 1.0, *maps[0])] if cfg.get("input_layer") else []
+                steps += [(float(cfg["skip"]), float(cfg["residual"]), w.detach().clone(), b.detach().clone())
+                          for w, b in model.block_maps()]
+    except Exception:  # a module that only looks like ours: no floor, the other checks still apply
+        return None
+    w_out = maps[-1][0][0]
+    eps = torch.finfo(torch.float64).eps
+
+    def floor(x: Tensor) -> Tensor:
+        n, d = x.shape
+        h = x.detach()
+        jac = torch.eye(d, dtype=torch.float64).expand(n, d, d)  # dh_l/dx
+        below, layer_jac, size = [], [], []
+        for skip, res, w, b in steps:
+            z = (h @ w.T + b).requires_grad_(True)
+            with torch.enable_grad():
+                y = act(z)
+                (dz,) = torch.autograd.grad(y.sum(), z)
+            a = res * dz[:, :, None] * w[None]
+            if skip:
+                a = a + skip * torch.eye(w.shape[1], dtype=torch.float64)
+            below.append(torch.linalg.matrix_norm(jac))
+            size.append(abs(skip) + abs(res) * float(torch.linalg.matrix_norm(w)))
+            layer_jac.append(a)
+            jac = a @ jac
+            h = (skip * h + res * y.detach()) if skip else res * y.detach()
+        v = w_out.expand(n, -1)  # df/dh_l, from the read-out down
+        total = torch.linalg.vector_norm(v, dim=1) * torch.linalg.matrix_norm(jac)
+        for layer in range(len(steps) - 1, -1, -1):
+            total = total + torch.linalg.vector_norm(v, dim=1) * size[layer] * below[layer]
+            v = (v[:, None, :] @ layer_jac[layer])[:, 0, :]
+        return eps * total
+
+    return floor
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -385,7 +462,13 @@ def find_critical_points(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]]
       continuing there (a continuum); a saturated tail shrinks on one side and grows on the other;
     - every hidden pre-activation satisfies |z| <= preactivation_bound, when pre-activations are known (a
       neuron with tanh'(z) below rounding level makes a narrow net a numerical bottleneck whose fake
-      continua no gradient test can tell from real ones).
+      continua no gradient test can tell from real ones);
+    - for morsenet MLPs and ResNets, along every flat Hessian direction (a null direction, or an eigenvalue
+      that counts as zero) the gradient component is at most 8 times the rounding floor of the chain rule,
+      eps * sum_l |df/dh_l| |J_l| |dh_{l-1}/dx| (see `_gradient_floor_fn`). Moving the point cannot reduce
+      the gradient there, so a larger component is resolved and the point is not critical: a nearly
+      rank-deficient net (full rank, so T1 allows no critical point) has valleys where |grad f| ~ 1e-12 is
+      far below the Hessian-relative tolerance yet 50-100 times above its rounding floor.
 
     Duplicates are merged; continuum members connected through critical points become one entry.
 
@@ -450,6 +533,13 @@ def find_critical_points(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]]
         zmax = [float(v) for v in zm]
         if preactivation_bound is not None:
             ok = ok & (zm <= preactivation_bound)
+    floor_fn = _gradient_floor_fn(f)
+    if floor_fn is not None:
+        hscale = torch.clamp(evals.abs().amax(dim=1), min=gscale / diam)
+        flat_dir = null | (evals.abs() <= eig_rtol * hscale[:, None])
+        g_eig = (evecs.transpose(1, 2) @ g[reps][:, :, None])[:, :, 0].abs()
+        noise = _FLOOR_FACTOR * floor_fn(x[reps])
+        ok = ok & ~(flat_dir & (g_eig > noise[:, None])).any(dim=1)
     n_rejected = int(counts[~ok].sum())
 
     points: list[CriticalPoint] = []
