@@ -161,5 +161,6 @@ def run_study(study: Study, *, out: str | Path | None = None, progress: bool | N
             from ..report import build_report
         except ImportError:  # the report package is optional while it is being built
             return final
-        build_report(final, progress=bool(progress))
+        log(f"building figures and report in {final} ...")
+        build_report(final, progress=sys.stderr.isatty() if progress is None else progress)
     return final
