@@ -5,7 +5,6 @@ import os
 import signal
 import tomllib
 
-import pytest
 
 from morsenet.sweep import RowStore, parse_sweep, run_sweep
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -15,6 +14,7 @@ from ..datasets import Dataset
 from ..errors import MorsenetError
 from ..models import MODELS, build_model, normalize_config
 from ..training import History, TrainConfig, batch_slices
+from ..training._loop import progress_bar
 from ._forward import batched_forward
 from ._layout import Layout
 
@@ -274,7 +274,7 @@ def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, see
         for i, e in zip(where.tolist(), act.best_epoch[positions].tolist()):
             histories[i].best_epoch, histories[i].stopped_early = e, stopped_early
 
-    epochs = _progress(range(config.epochs), progress, desc)
+    epochs = progress_bar(range(config.epochs), progress, desc)
     for epoch in epochs:
         n = len(act)
         perms = torch.stack([torch.randperm(x.shape[0], generator=gens[i]) for i in act.index.tolist()])
@@ -316,13 +316,3 @@ def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, see
     return EnsembleResult(canonical, seeds, histories, config, final, data.task)
 
 
-def _progress(it: range, progress: bool | None, desc: str):
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return it
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional; without it training is silent
-        return it
-    return tqdm(it, desc=desc, leave=False, dynamic_ncols=True)

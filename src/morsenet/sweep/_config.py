@@ -10,9 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..datasets import DATASETS, Dataset, dataset_parameters, get_dataset
+from ..datasets import DATASETS, Dataset, dataset_parameters
 from ..errors import MorsenetError
 from ..models import normalize_config
+from ..study import DatasetSpec
 from ..training import TrainConfig
 
 ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
@@ -48,18 +49,6 @@ class AnalysisSettings:
                 raise MorsenetError(f"analysis.{f.name} must be an integer >= 4, got {v!r}")
             if f.type == "float" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
                 raise MorsenetError(f"analysis.{f.name} must be a number > 0, got {v!r}")
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """One data set of the grid: generator `name` with `params` (including its `seed`), shown as `label`."""
-
-    label: str
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def build(self) -> Dataset:
-        return get_dataset(self.name, **self.params)
 
 
 @dataclass(frozen=True)

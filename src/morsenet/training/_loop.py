@@ -103,7 +103,7 @@ def _fit(model: nn.Module, data: Dataset, config: TrainConfig, seed: Seed, callb
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = History()
     best_score, best_state, stale = -float("inf"), None, 0
-    epochs = _progress(range(config.epochs), progress, desc)
+    epochs = progress_bar(range(config.epochs), progress, desc)
     for epoch in epochs:
         model.train()
         perm = torch.randperm(x.shape[0], generator=gen)
@@ -144,7 +144,8 @@ def _fit(model: nn.Module, data: Dataset, config: TrainConfig, seed: Seed, callb
     return history
 
 
-def _progress(it: range, progress: bool | None, desc: str):
+def progress_bar(it: range, progress: bool | None, desc: str):
+    """`it` wrapped in a tqdm bar when `progress` (None: when stderr is a terminal), else `it` itself."""
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress:
