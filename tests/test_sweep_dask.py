@@ -3,12 +3,12 @@
 import csv
 import os
 import signal
+import time
 import tomllib
 
+import dask.distributed as distributed  # a core dependency: a missing install must fail, not skip
 
 from morsenet.sweep import RowStore, parse_sweep, run_sweep
-
-import dask.distributed as distributed  # noqa: E402  (a core dependency: a missing install must fail, not skip)
 
 SWEEP = """
 name = "dask"
@@ -60,7 +60,12 @@ def test_killing_a_worker_loses_and_duplicates_no_row(tmp_path):
         def kill_a_busy_worker(rows):
             if killed:
                 return
-            busy = [w for w, keys in client.processing().items() if keys]
+            deadline = time.monotonic() + 2.0  # the scheduler's view can lag a moment behind the workers
+            busy = []
+            while not busy and time.monotonic() < deadline:
+                busy = [w for w, keys in client.processing().items() if keys]
+                if not busy:
+                    time.sleep(0.02)
             if busy:
                 pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
                 os.kill(pid, signal.SIGKILL)  # the worker dies mid-task, without any clean-up
