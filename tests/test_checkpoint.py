@@ -55,3 +55,12 @@ def test_weights_that_do_not_fit(tmp_path):
     torch.save(payload, path)
     with pytest.raises(MorsenetError, match="weights do not match the model config"):
         morsenet.load(path)
+
+
+def test_float64_checkpoint_loads_as_float64(tmp_path):
+    model = build_model(dict(kind="mlp", widths=[2, 3, 1]), seed=0).double()
+    with torch.no_grad():
+        model.readout.bias.fill_(1 / 3)
+    loaded = morsenet.load(morsenet.save(model, tmp_path / "m.pt"))
+    assert loaded.readout.bias.dtype == torch.float64
+    assert float(loaded.readout.bias) == 1 / 3

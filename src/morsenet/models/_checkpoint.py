@@ -71,6 +71,9 @@ def load(path: str | Path) -> nn.Module:
         model = build_model(ckpt["config"], seed=0)
     except MorsenetError as err:
         raise MorsenetError(f"{path}: bad model config in checkpoint: {err}") from None
+    floats = [t for t in ckpt["state_dict"].values() if isinstance(t, torch.Tensor) and t.is_floating_point()]
+    if floats:
+        model.to(floats[0].dtype)  # a float64-trained model stays float64
     try:
         model.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, TypeError) as err:
