@@ -91,8 +91,13 @@ class Study:
 
 def bundled_studies() -> dict[str, str]:
     """Bundled study names and their one-line descriptions."""
+    return bundled_descriptions(__package__, "studies")
+
+
+def bundled_descriptions(package: str, folder: str) -> dict[str, str]:
+    """Names of the TOML files bundled in `package`/`folder` and the first line of their descriptions."""
     out = {}
-    for entry in sorted(resources.files(__package__).joinpath("studies").iterdir(), key=lambda p: p.name):
+    for entry in sorted(resources.files(package).joinpath(folder).iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".toml"):
             data = tomllib.loads(entry.read_text(encoding="utf-8"))
             lines = str(data.get("description", "")).strip().splitlines()

@@ -13,7 +13,7 @@ from typing import Any
 from ..datasets import DATASETS, Dataset, dataset_parameters
 from ..errors import MorsenetError
 from ..models import normalize_config
-from ..study import DatasetSpec
+from ..study._config import DatasetSpec, bundled_descriptions
 from ..training import TrainConfig
 
 ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
@@ -317,13 +317,7 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
 
 def bundled_sweeps() -> dict[str, str]:
     """Bundled sweep names and their one-line descriptions."""
-    out = {}
-    for entry in sorted(resources.files(__package__).joinpath("sweeps").iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".toml"):
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
-            lines = str(data.get("description", "")).strip().splitlines()
-            out[entry.name[:-5]] = lines[0] if lines else ""
-    return out
+    return bundled_descriptions(__package__, "sweeps")
 
 
 def load_sweep(sweep: str | Path = "default", *, quick: bool = False) -> SweepConfig:
