@@ -17,8 +17,8 @@ import copy
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -102,11 +102,17 @@ def _run(models: int, loop_models: int, epochs: int, device: str) -> dict:
 
     ens_acc = [a for a in result.best_accuracy if a is not None]
     out = {
-        "models": models, "loop_models": loop_models, "epochs": epochs, "device": device,
+        "models": models,
+        "loop_models": loop_models,
+        "epochs": epochs,
+        "device": device,
         "threads": torch.get_num_threads(),
-        "ensemble_seconds": t_ensemble, "loop_seconds": t_loop,
-        "ensemble_models_per_s": models / t_ensemble, "loop_models_per_s": loop_models / t_loop,
-        "ensemble_mean_accuracy": statistics.fmean(ens_acc), "loop_mean_accuracy": statistics.fmean(loop_acc),
+        "ensemble_seconds": t_ensemble,
+        "loop_seconds": t_loop,
+        "ensemble_models_per_s": models / t_ensemble,
+        "loop_models_per_s": loop_models / t_loop,
+        "ensemble_mean_accuracy": statistics.fmean(ens_acc),
+        "loop_mean_accuracy": statistics.fmean(loop_acc),
     }
     out["ratio"] = out["ensemble_models_per_s"] / out["loop_models_per_s"]
     return out
@@ -118,20 +124,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loop-models", type=int, default=3, help="models trained one by one")
     parser.add_argument("--epochs", type=int, default=20, help="epochs for both (no early stopping)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1, as in a sweep's worker processes; 0 keeps torch's default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1, as in a sweep's worker processes; 0 keeps torch's default)",
+    )
     parser.add_argument("--quick", action="store_true", help="M = 8, 1 model one by one, 2 epochs")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.models, args.loop_models, args.epochs = 8, 1, 2
     r = run(args.models, args.loop_models, args.epochs, args.device, args.threads)
-    print(f"depth-{DEPTH} width-{WIDTH} MLP (BatchNorm, tanh) on circles, batch 128, {r['epochs']} epochs, "
-          f"test accuracy every epoch, {r['threads']} torch thread(s), device {r['device']}")
-    print(f"ensemble    M={r['models']:<5d} {r['ensemble_seconds']:8.2f} s  {r['ensemble_models_per_s']:8.3f} models/s"
-          f"  mean best test accuracy {r['ensemble_mean_accuracy']:.3f}")
-    print(f"one by one  n={r['loop_models']:<5d} {r['loop_seconds']:8.2f} s  {r['loop_models_per_s']:8.3f} models/s"
-          f"  mean best test accuracy {r['loop_mean_accuracy']:.3f}")
+    print(
+        f"depth-{DEPTH} width-{WIDTH} MLP (BatchNorm, tanh) on circles, batch 128, {r['epochs']} epochs, "
+        f"test accuracy every epoch, {r['threads']} torch thread(s), device {r['device']}"
+    )
+    print(
+        f"ensemble    M={r['models']:<5d} {r['ensemble_seconds']:8.2f} s  {r['ensemble_models_per_s']:8.3f} models/s"
+        f"  mean best test accuracy {r['ensemble_mean_accuracy']:.3f}"
+    )
+    print(
+        f"one by one  n={r['loop_models']:<5d} {r['loop_seconds']:8.2f} s  {r['loop_models_per_s']:8.3f} models/s"
+        f"  mean best test accuracy {r['loop_mean_accuracy']:.3f}"
+    )
     print(f"ratio {r['ratio']:.1f}x")
     if args.json:
         args.json.write_text(json.dumps(r, indent=2) + "\n")

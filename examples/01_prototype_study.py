@@ -20,9 +20,19 @@ import matplotlib.pyplot as plt
 
 from morsenet import get_dataset
 from morsenet.analysis import jacobian_grid, prediction_grid, training_snapshots, weight_spectra
-from morsenet.plotting import (animate_snapshots, plot_comparison, plot_dataset, plot_decision_boundary, plot_loss,
-                               plot_singular_value_map, plot_snapshots, plot_surface, plot_weight_heatmaps,
-                               plot_weight_spectra, save_figure)
+from morsenet.plotting import (
+    animate_snapshots,
+    plot_comparison,
+    plot_dataset,
+    plot_decision_boundary,
+    plot_loss,
+    plot_singular_value_map,
+    plot_snapshots,
+    plot_surface,
+    plot_weight_heatmaps,
+    plot_weight_spectra,
+    save_figure,
+)
 from morsenet.training import TrainConfig, train
 
 parser = argparse.ArgumentParser(description="The prototype's study on morsenet's public API.")
@@ -33,8 +43,9 @@ out = Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
 
 n_samples, epochs, every, grid = (300, 4, 2, 60) if args.quick else (2000, 300, 25, 200)
-config = TrainConfig(epochs=epochs, lr=0.01, batch_size=128, patience=100, threshold=0.95,
-                     max_attempts=1 if args.quick else 10)
+config = TrainConfig(
+    epochs=epochs, lr=0.01, batch_size=128, patience=100, threshold=0.95, max_attempts=1 if args.quick else 10
+)
 
 # %% The data: a disk (class 0, blue) inside a ring (class 1, orange)
 data = get_dataset("circles", n_samples=n_samples, seed=0)
@@ -54,8 +65,10 @@ for name, model_config in models.items():
 
     def factory(seed, saved=saved):  # one record per attempt; we keep the kept attempt's
         record = saved.setdefault(seed, ([], []))
-        return lambda epoch, model, history: (epoch + 1) % every == 0 and (
-            record[0].append(epoch + 1) or record[1].append(copy.deepcopy(model.state_dict())))
+        return lambda epoch, model, history: (
+            (epoch + 1) % every == 0
+            and (record[0].append(epoch + 1) or record[1].append(copy.deepcopy(model.state_dict())))
+        )
 
     results[name] = train(model_config, data, config, seed=0, callback_factory=factory)
     print(f"{name}: test accuracy {results[name].history.best_accuracy:.3f} (seed {results[name].seed})")
@@ -67,13 +80,25 @@ for ax, (name, res) in zip(axes, results.items()):
 save_figure(fig, out / "loss")
 
 # %% Analyses: computed once, then drawn (the plots never evaluate a model)
-analyses = {name: {"prediction": prediction_grid(res.model, box, grid),
-                   "hidden": jacobian_grid(res.model, box, grid // 2, layer=res.model.n_layers),
-                   "spectra": weight_spectra(res.model)} for name, res in results.items()}
+analyses = {
+    name: {
+        "prediction": prediction_grid(res.model, box, grid),
+        "hidden": jacobian_grid(res.model, box, grid // 2, layer=res.model.n_layers),
+        "spectra": weight_spectra(res.model),
+    }
+    for name, res in results.items()
+}
 
 # %% Side by side: decision boundary, min and max singular values of the last hidden layer, weight SVs
-rows = {name: {"decision_boundary": (a["prediction"], {"data": data}), "min_singular_value": a["hidden"],
-               "max_singular_value": a["hidden"], "weight_spectra": a["spectra"]} for name, a in analyses.items()}
+rows = {
+    name: {
+        "decision_boundary": (a["prediction"], {"data": data}),
+        "min_singular_value": a["hidden"],
+        "max_singular_value": a["hidden"],
+        "weight_spectra": a["spectra"],
+    }
+    for name, a in analyses.items()
+}
 fig = plot_comparison(rows, ["decision_boundary", "min_singular_value", "max_singular_value", "weight_spectra"])
 save_figure(fig, out / "comparison")
 

@@ -110,11 +110,14 @@ def test_to_dict_is_json():
     assert json.loads(json.dumps(d)) == d and d["agree"] is True
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(box=((-1, 1),)), "takes 2-D points"),
-    (dict(ring=(1.0, 0.5)), "inner_radius < ring"),
-    (dict(inner_radius=0.0), "inner_radius < ring"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(box=((-1, 1),)), "takes 2-D points"),
+        (dict(ring=(1.0, 0.5)), "inner_radius < ring"),
+        (dict(inner_radius=0.0), "inner_radius < ring"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(MorsenetError, match=match):
         assess_model(basin_model(), **kwargs)

@@ -11,8 +11,9 @@ from morsenet.cli import main
 
 def _cli(*args, cwd=None):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
-    return subprocess.run([sys.executable, "-m", "morsenet", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "morsenet", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
 
 
 def test_list(capsys):
@@ -22,12 +23,15 @@ def test_list(capsys):
         assert word in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "nope"], "unknown study 'nope'"),
-    (["run", "--set", "train.epochs=-3"], "train.epochs must be an integer >= 1"),
-    (["run", "--set", "models.mlp_width2.activation=gelu"], "unknown activation 'gelu'"),
-    (["run", "missing.toml"], "no study file 'missing.toml'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope"], "unknown study 'nope'"),
+        (["run", "--set", "train.epochs=-3"], "train.epochs must be an integer >= 1"),
+        (["run", "--set", "models.mlp_width2.activation=gelu"], "unknown activation 'gelu'"),
+        (["run", "missing.toml"], "no study file 'missing.toml'"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_no_folder(tmp_path, capsys, args, message):
     assert main([*args, "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err

@@ -61,15 +61,18 @@ def test_theory_widths_text(capsys):
     assert "class:             morse_generic" in out and "T2" in out and "[P]" in out
 
 
-@pytest.mark.parametrize(("argv", "cls", "seq"), [
-    (["--widths", "2,3,1", "--ranks", "1,1"], "degenerate_forced", [2, 1, 3, 1]),
-    (["--resnet", "2,2,3", "--skip", "1", "--residual", "0.1", "--weight-bound", "5"], "none", [2, 2, 2, 2, 2, 1]),
-    (["--resnet", "2,2,2"], "morse_generic", [2, 2, 4, 2, 4, 2, 1]),
-    (["--resnet", "2,2,2", "--no-input-layer", "--skip", "0"], "none", [2, 2, 2, 1]),
-    (["--node", "2,3", "--rank-lift", "1"], "degenerate_forced", [2, 1, 3, 3, 1]),
-    (["--node", "2,2", "--zero-readout"], "constant", [2, 2, 2, 0]),
-    (["--widths", "2,2,2,1", "--activation", "relu"], "unsupported", [2, 2, 2, 1]),
-])
+@pytest.mark.parametrize(
+    ("argv", "cls", "seq"),
+    [
+        (["--widths", "2,3,1", "--ranks", "1,1"], "degenerate_forced", [2, 1, 3, 1]),
+        (["--resnet", "2,2,3", "--skip", "1", "--residual", "0.1", "--weight-bound", "5"], "none", [2, 2, 2, 2, 2, 1]),
+        (["--resnet", "2,2,2"], "morse_generic", [2, 2, 4, 2, 4, 2, 1]),
+        (["--resnet", "2,2,2", "--no-input-layer", "--skip", "0"], "none", [2, 2, 2, 1]),
+        (["--node", "2,3", "--rank-lift", "1"], "degenerate_forced", [2, 1, 3, 3, 1]),
+        (["--node", "2,2", "--zero-readout"], "constant", [2, 2, 2, 0]),
+        (["--widths", "2,2,2,1", "--activation", "relu"], "unsupported", [2, 2, 2, 1]),
+    ],
+)
 def test_theory_forms(capsys, argv, cls, seq):
     assert run(theory, [*argv, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -86,19 +89,22 @@ def test_theory_of_a_saved_model(capsys, basin_path, tmp_path):
     assert json.loads(capsys.readouterr().out)["cls"] == "constant"
 
 
-@pytest.mark.parametrize(("argv", "match"), [
-    ([], "exactly one of MODEL.pt, --widths, --resnet or --node"),
-    (["--widths", "2,1", "--node", "2,2"], r"exactly one .* \(got widths, node\)"),
-    (["--widths", "2,x,1"], "comma-separated integers"),
-    (["--widths", "2,3,2"], "last width must be 1"),
-    (["--widths", "2,0,1"], "positive integer"),
-    (["--widths", "2,3,1", "--activation", "swish2"], "unknown activation"),
-    (["--widths", "2,3,1", "--ranks", "3,1"], "must be an integer in 0..2"),
-    (["--node", "2,3", "--ranks", "1"], "--ranks applies to --widths only"),
-    (["--resnet", "2,2"], "N0,WIDTH,BLOCKS"),
-    (["--node", "2"], "N,M"),
-    (["does/not/exist.pt"], "no checkpoint"),
-])
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        ([], "exactly one of MODEL.pt, --widths, --resnet or --node"),
+        (["--widths", "2,1", "--node", "2,2"], r"exactly one .* \(got widths, node\)"),
+        (["--widths", "2,x,1"], "comma-separated integers"),
+        (["--widths", "2,3,2"], "last width must be 1"),
+        (["--widths", "2,0,1"], "positive integer"),
+        (["--widths", "2,3,1", "--activation", "swish2"], "unknown activation"),
+        (["--widths", "2,3,1", "--ranks", "3,1"], "must be an integer in 0..2"),
+        (["--node", "2,3", "--ranks", "1"], "--ranks applies to --widths only"),
+        (["--resnet", "2,2"], "N0,WIDTH,BLOCKS"),
+        (["--node", "2"], "N,M"),
+        (["does/not/exist.pt"], "no checkpoint"),
+    ],
+)
 def test_theory_errors(argv, match):
     with pytest.raises(MorsenetError, match=match):
         run(theory, argv)
@@ -116,9 +122,14 @@ def test_analyze_json(capsys, basin_path):
 def test_analyze_text(capsys, basin_path):
     assert run(analyze, [str(basin_path), "--box", "-2,2,-2,2", "--starts", "64", "--resolution", "101"]) == 0
     out = capsys.readouterr().out
-    for needle in ("theory", "critical points: 4 critical points: 1 minimum, 3 saddles",
-                   "winding number around the origin (radius 0.3): 1", "decision regions:", "tunnel test: bounded",
-                   "theory says morse_generic"):
+    for needle in (
+        "theory",
+        "critical points: 4 critical points: 1 minimum, 3 saddles",
+        "winding number around the origin (radius 0.3): 1",
+        "decision regions:",
+        "tunnel test: bounded",
+        "theory says morse_generic",
+    ):
         assert needle in out
     assert "DISAGREEMENT" not in out
 
@@ -133,14 +144,17 @@ def test_analyze_flags_disagreement_loudly(capsys, basin_path, monkeypatch):
     assert run(analyze, [*argv, "--strict"]) == 1
 
 
-@pytest.mark.parametrize(("argv", "match"), [
-    (["--box", "-2,2,-2"], "needs 4 numbers"),
-    (["--box", "2,-2,-2,2"], "LO < HI"),
-    (["--box", "a,b,c,d"], "comma-separated numbers"),
-    (["--ring", "0.5"], "INNER,OUTER"),
-    (["--ring", "1.0,0.5"], "inner_radius < ring"),
-    (["--starts", "0"], "n_starts must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--box", "-2,2,-2"], "needs 4 numbers"),
+        (["--box", "2,-2,-2,2"], "LO < HI"),
+        (["--box", "a,b,c,d"], "comma-separated numbers"),
+        (["--ring", "0.5"], "INNER,OUTER"),
+        (["--ring", "1.0,0.5"], "inner_radius < ring"),
+        (["--starts", "0"], "n_starts must be a positive integer"),
+    ],
+)
 def test_analyze_errors(basin_path, argv, match):
     with pytest.raises(MorsenetError, match=match):
         run(analyze, [str(basin_path), *argv])

@@ -23,7 +23,7 @@ F64 = torch.float64
 
 
 def paraboloid(p):
-    return (p ** 2).sum(dim=1)
+    return (p**2).sum(dim=1)
 
 
 def saddle(p):
@@ -69,8 +69,13 @@ def random_mlp(depth: int, scale: float, seed: int):
     """A width-2 tanh MLP [2, 2, ..., 2, 1] with weights scaled by `scale`, and its pre-activations."""
     gen = torch.Generator().manual_seed(seed)
     widths = [2] + [2] * depth + [1]
-    maps = [(torch.randn(b, a, generator=gen, dtype=F64) * scale / math.sqrt(a),
-             torch.randn(b, generator=gen, dtype=F64) * scale) for a, b in zip(widths[:-1], widths[1:])]
+    maps = [
+        (
+            torch.randn(b, a, generator=gen, dtype=F64) * scale / math.sqrt(a),
+            torch.randn(b, generator=gen, dtype=F64) * scale,
+        )
+        for a, b in zip(widths[:-1], widths[1:])
+    ]
 
     def f(x):
         h = x
@@ -111,11 +116,14 @@ def fd_grad(f, x, h=1e-6):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("f", "kind", "index", "eigs"), [
-    (paraboloid, "minimum", 0, [2.0, 2.0]),
-    (lambda p: -paraboloid(p), "maximum", 2, [-2.0, -2.0]),
-    (saddle, "saddle", 1, [-2.0, 2.0]),
-])
+@pytest.mark.parametrize(
+    ("f", "kind", "index", "eigs"),
+    [
+        (paraboloid, "minimum", 0, [2.0, 2.0]),
+        (lambda p: -paraboloid(p), "maximum", 2, [-2.0, -2.0]),
+        (saddle, "saddle", 1, [-2.0, 2.0]),
+    ],
+)
 def test_quadratics(f, kind, index, eigs):
     result = find_critical_points(f, SQUARE, seed=0)
     assert isinstance(result, CriticalPointSearch)
@@ -158,7 +166,7 @@ def test_lines_of_degenerate_points_are_merged_into_three_continua():
 
 
 def test_circle_of_minima_is_one_curved_continuum():
-    result = find_critical_points(lambda p: ((p ** 2).sum(1) - 1) ** 2, BIG, seed=0)
+    result = find_critical_points(lambda p: ((p**2).sum(1) - 1) ** 2, BIG, seed=0)
     assert result.counts == {"minimum": 0, "maximum": 1, "saddle": 0, "degenerate": 1}
     [ring] = [p for p in result.points if p.continuum]
     radii = torch.linalg.vector_norm(ring.members, dim=1)
@@ -314,20 +322,33 @@ def _deep_bump(depth, seed):
     """[2, 2 x depth, 1, 2, 1]: a random width-2 front, a width-1 neuron s, then tanh(s + 1) - tanh(s - 1),
     which is even in s: a genuine curve of degenerate critical points {s = 0} seen through a deep net."""
     gen = torch.Generator().manual_seed(seed)
-    front = [(torch.randn(2, 2, generator=gen) * 1.5 / math.sqrt(2), torch.randn(2, generator=gen) * 0.3)
-             for _ in range(depth)]
+    front = [
+        (torch.randn(2, 2, generator=gen) * 1.5 / math.sqrt(2), torch.randn(2, generator=gen) * 0.3)
+        for _ in range(depth)
+    ]
     neck = (torch.randn(1, 2, generator=gen), torch.randn(1, generator=gen) * 0.1)
     tail = [([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])]
     return _set_mlp([2] + [2] * depth + [1, 2, 1], front + [neck] + tail)
 
 
-@pytest.mark.parametrize(("make", "counts", "n_continua"), [
-    (lambda: _set_mlp([2, 3, 1], [(BoundedBasin().w.detach(), [-1.0] * 3), ([[1.0, 1.0, 1.0]], [0.0])]),
-     {"minimum": 1, "maximum": 0, "saddle": 3, "degenerate": 0}, 0),
-    (lambda: _set_mlp([2, 1, 2, 1], [([[1.0, 0.0]], [0.0]), ([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])]),
-     {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1}, 1),
-    (lambda: _deep_bump(10, 1), {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1}, 1),
-])
+@pytest.mark.parametrize(
+    ("make", "counts", "n_continua"),
+    [
+        (
+            lambda: _set_mlp([2, 3, 1], [(BoundedBasin().w.detach(), [-1.0] * 3), ([[1.0, 1.0, 1.0]], [0.0])]),
+            {"minimum": 1, "maximum": 0, "saddle": 3, "degenerate": 0},
+            0,
+        ),
+        (
+            lambda: _set_mlp(
+                [2, 1, 2, 1], [([[1.0, 0.0]], [0.0]), ([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])]
+            ),
+            {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1},
+            1,
+        ),
+        (lambda: _deep_bump(10, 1), {"minimum": 0, "maximum": 0, "saddle": 0, "degenerate": 1}, 1),
+    ],
+)
 def test_rounding_floor_keeps_real_critical_points_of_morsenet_models(make, counts, n_continua):
     # THEORY.md 4.3 fixtures built as morsenet MLPs (so the rounding-floor check applies), and a real
     # continuum behind 10 generic layers: every real critical point survives.
@@ -339,8 +360,11 @@ def test_rounding_floor_keeps_real_critical_points_of_morsenet_models(make, coun
 
 def test_gradient_floor_bounds_the_gradient_and_needs_a_morsenet_model():
     x = torch.rand(32, 2, generator=torch.Generator().manual_seed(0), dtype=F64) * 4 - 2
-    for model in (MLP([2, 3, 2, 1], "tanh", True, seed=1), ResNet(2, 2, 4, skip=1.0, residual=0.5, seed=2),
-                  ResNet(2, 2, 3, input_layer=False, batchnorm=True, seed=3)):
+    for model in (
+        MLP([2, 3, 2, 1], "tanh", True, seed=1),
+        ResNet(2, 2, 4, skip=1.0, residual=0.5, seed=2),
+        ResNet(2, 2, 3, input_layer=False, batchnorm=True, seed=3),
+    ):
         floor = _gradient_floor_fn(model.eval())(x)
         xg = x.clone().requires_grad_(True)
         (g,) = torch.autograd.grad(copy.deepcopy(model).double().eval()(xg).sum(), xg)
@@ -377,12 +401,15 @@ def test_output_of_shape_n_by_1_is_accepted():
     assert cp.kind == "minimum"
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(box=((1.0, -1.0), (0.0, 1.0))), "finite lo < hi"),
-    (dict(box="square"), r"sequence of \(lo, hi\) pairs"),
-    (dict(box=((-1, 1),) * 4), "1, 2 or 3"),
-    (dict(box=SQUARE, n_starts=0), "n_starts must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(box=((1.0, -1.0), (0.0, 1.0))), "finite lo < hi"),
+        (dict(box="square"), r"sequence of \(lo, hi\) pairs"),
+        (dict(box=((-1, 1),) * 4), "1, 2 or 3"),
+        (dict(box=SQUARE, n_starts=0), "n_starts must be a positive integer"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(MorsenetError, match=match):
         find_critical_points(paraboloid, **kwargs)
@@ -393,15 +420,18 @@ def test_wrong_output_shape_is_reported():
         find_critical_points(lambda p: p, SQUARE)
 
 
-@pytest.mark.parametrize(("f", "center", "expected"), [
-    (paraboloid, (0.0, 0.0), 1),
-    (lambda p: -paraboloid(p), (0.0, 0.0), 1),
-    (saddle, (0.0, 0.0), -1),
-    (saddle, (0.95, 0.0), -1),  # the critical point sits just inside the circle: fast turning, refined
-    (monkey, (0.0, 0.0), -2),
-    (paraboloid, (3.0, 0.0), 0),
-    (no_critical_221, (0.0, 0.0), 0),
-])
+@pytest.mark.parametrize(
+    ("f", "center", "expected"),
+    [
+        (paraboloid, (0.0, 0.0), 1),
+        (lambda p: -paraboloid(p), (0.0, 0.0), 1),
+        (saddle, (0.0, 0.0), -1),
+        (saddle, (0.95, 0.0), -1),  # the critical point sits just inside the circle: fast turning, refined
+        (monkey, (0.0, 0.0), -2),
+        (paraboloid, (3.0, 0.0), 0),
+        (no_critical_221, (0.0, 0.0), 0),
+    ],
+)
 def test_winding_numbers(f, center, expected):
     assert winding_number(f, center, 1.0, n=8) == expected
 

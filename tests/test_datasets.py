@@ -83,17 +83,20 @@ def test_csv_round_trip(tmp_path):
     assert ds.input_dim == 2 and ds.x.shape[0] == 20 and set(ds.y.tolist()) == {0.0, 1.0}
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "the file is empty"),
-    ("x1,x2\n1,2\n", "no 'label' or 'target' column"),
-    ("a,b,label\n1,2,0\n", r"must name columns x1..xn"),
-    ("x1,x2,label\n1,2,0\n1,zz,1\n", r"row 3, column 'x2': 'zz' is not a number"),
-    ("x1,x2,label\n1,2,0\n1,nan,1\n", r"row 3, column 'x2': 'nan' is not finite"),
-    ("x1,x2,label\n1,2,0\n3,4,0\n", "every label is 0"),
-    ("x1,x2,label\n1,2,0\n3,4,2\n", r"row 3, column 'label': 2 is not 0 or 1"),
-    ("x1,x2,label\n1,2\n", "row 2 has 2 cells"),
-    ("x1,x2,label\n", "no data rows"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "the file is empty"),
+        ("x1,x2\n1,2\n", "no 'label' or 'target' column"),
+        ("a,b,label\n1,2,0\n", r"must name columns x1..xn"),
+        ("x1,x2,label\n1,2,0\n1,zz,1\n", r"row 3, column 'x2': 'zz' is not a number"),
+        ("x1,x2,label\n1,2,0\n1,nan,1\n", r"row 3, column 'x2': 'nan' is not finite"),
+        ("x1,x2,label\n1,2,0\n3,4,0\n", "every label is 0"),
+        ("x1,x2,label\n1,2,0\n3,4,2\n", r"row 3, column 'label': 2 is not 0 or 1"),
+        ("x1,x2,label\n1,2\n", "row 2 has 2 cells"),
+        ("x1,x2,label\n", "no data rows"),
+    ],
+)
 def test_csv_bad_files_name_file_row_and_problem(tmp_path, content, message):
     p = tmp_path / "bad.csv"
     p.write_text(content)

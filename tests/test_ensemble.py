@@ -45,8 +45,11 @@ def test_ensemble_equals_training_each_model_alone(name, data):
         alone = build_model(CONFIGS[name], seed=seed, input_dim=2)
         history = fit(alone, data, config, seed=seed, progress=False)
         ours = result.histories[i]
-        assert (ours.best_epoch, ours.stopped_early, ours.epochs_run) == \
-            (history.best_epoch, history.stopped_early, history.epochs_run)
+        assert (ours.best_epoch, ours.stopped_early, ours.epochs_run) == (
+            history.best_epoch,
+            history.stopped_early,
+            history.epochs_run,
+        )
         for key in ("train_loss", "test_loss", "test_accuracy"):
             assert all(_close(a, b) for a, b in zip(getattr(ours, key), getattr(history, key))), key
         extracted = result.model(i)
@@ -70,8 +73,13 @@ def test_regression_ensemble_equals_fit():
 
 
 def test_extracted_models_are_ordinary_modules(data):
-    result = train_ensemble(dict(kind="mlp", widths=[2, 4, 1], batchnorm=True), data,
-                            TrainConfig(epochs=4, threshold=0.5), seeds=range(5), progress=False)
+    result = train_ensemble(
+        dict(kind="mlp", widths=[2, 4, 1], batchnorm=True),
+        data,
+        TrainConfig(epochs=4, threshold=0.5),
+        seeds=range(5),
+        progress=False,
+    )
     assert isinstance(result, EnsembleResult) and len(result) == 5 and result.seeds == [0, 1, 2, 3, 4]
     models = result.models()
     assert all(isinstance(m, MLP) and not m.training for m in models)
@@ -99,14 +107,19 @@ def test_models_that_stop_early_leave_the_batch_with_their_best_state(data):
 
 
 def test_batched_forward_matches_each_model_in_train_and_eval_mode():
-    models = [build_model(dict(kind="resnet", width=3, blocks=2, batchnorm=True), seed=s, input_dim=2).double()
-              for s in range(3)]
+    models = [
+        build_model(dict(kind="resnet", width=3, blocks=2, batchnorm=True), seed=s, input_dim=2).double()
+        for s in range(3)
+    ]
     forward = batched_forward(models[0])
     states = [m.state_dict() for m in models]
     names = [k for k, _ in models[0].named_parameters()]
     params = {k: torch.stack([s[k] for s in states]) for k in names}
-    buffers = {k: torch.stack([s[k] for s in states]).clone() for k in states[0]
-               if k not in names and states[0][k].is_floating_point()}
+    buffers = {
+        k: torch.stack([s[k] for s in states]).clone()
+        for k in states[0]
+        if k not in names and states[0][k].is_floating_point()
+    }
     x = torch.randn(3, 16, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     out = forward(params, buffers, x, True)
     for i, m in enumerate(models):
@@ -120,8 +133,7 @@ def test_batched_forward_matches_each_model_in_train_and_eval_mode():
         torch.testing.assert_close(out[i], m(x[i]))
 
 
-@pytest.mark.parametrize("seeds, match", [([], "at least one seed"), ([0, 1.5], "integers"),
-                                          (3, "list of integers")])
+@pytest.mark.parametrize("seeds, match", [([], "at least one seed"), ([0, 1.5], "integers"), (3, "list of integers")])
 def test_bad_seeds(seeds, match, data):
     with pytest.raises(MorsenetError, match=match):
         train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=seeds)
@@ -132,8 +144,7 @@ def test_bad_device_and_config(data):
         train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=[0], device="nonsense")
     with pytest.raises(MorsenetError, match="no parameter 'widht'"):
         train_ensemble(dict(kind="mlp", widht=2, depth=2), data, seeds=[0])
-    result = train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, TrainConfig(epochs=1), seeds=[0],
-                            progress=False)
+    result = train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, TrainConfig(epochs=1), seeds=[0], progress=False)
     with pytest.raises(MorsenetError, match="index 3 is out of range"):
         result.model(3)
 

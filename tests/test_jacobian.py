@@ -15,8 +15,7 @@ BOX = ((-1.0, 1.0), (-0.5, 1.5))
 def _models():
     return [
         build_model({"kind": "mlp", "widths": [2, 3, 2, 1], "batchnorm": True}, seed=1),
-        build_model({"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 3, "skip": 1.0, "residual": 0.5},
-                    seed=2),
+        build_model({"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 3, "skip": 1.0, "residual": 0.5}, seed=2),
         build_model({"kind": "neural_ode", "input_dim": 2, "dim": 3, "steps": 4, "pieces": 2}, seed=3),
     ]
 
@@ -40,8 +39,9 @@ def test_gradient_matches_finite_differences_float64(model):
     p = res.points.reshape(-1, 2)
     h = 1e-6
     with torch.no_grad():
-        fd = torch.stack([(model(p + h * e) - model(p - h * e)) / (2 * h)
-                          for e in torch.eye(2, dtype=torch.float64)], dim=1)
+        fd = torch.stack(
+            [(model(p + h * e) - model(p - h * e)) / (2 * h) for e in torch.eye(2, dtype=torch.float64)], dim=1
+        )
     torch.testing.assert_close(res.jacobians.reshape(-1, 2), fd, atol=1e-7, rtol=1e-6)
     torch.testing.assert_close(res.singular_values.reshape(-1), fd.norm(dim=1), atol=1e-7, rtol=1e-6)
 
@@ -64,6 +64,7 @@ def test_hidden_layer_matches_autograd_functional(model):
 
 def test_singular_values_of_hand_set_linear_map():
     a = torch.tensor([[3.0, 1.0], [1.0, 3.0]])  # symmetric, eigenvalues 4 and 2
+
     class Linear(torch.nn.Module):
         n_layers = 1
 

@@ -1,9 +1,8 @@
-
 import pytest
 import torch
 
 from morsenet.errors import MorsenetError
-from morsenet.models import MLP, ACTIVATIONS, NeuralODE, ResNet, build_model, mlp_widths, normalize_config
+from morsenet.models import ACTIVATIONS, MLP, NeuralODE, ResNet, build_model, mlp_widths, normalize_config
 
 CONFIGS = {
     "mlp_width2": dict(kind="mlp", width=2, depth=15, batchnorm=True),
@@ -107,17 +106,20 @@ def test_all_activations_build():
         assert MLP([2, 2, 1], activation=act)(torch.zeros(3, 2)).shape == (3,)
 
 
-@pytest.mark.parametrize("config, message", [
-    (dict(kind="cnn"), "unknown model kind 'cnn'"),
-    (dict(kind="mlp", widths=[2, 3, 2]), r"widths must be \[n, h1, ..., hL, 1\]"),
-    (dict(kind="mlp", widths=[2, 3, 1], activation="gelu"), "unknown activation 'gelu'"),
-    (dict(kind="mlp", widths=[2, 3, 1], dropout=0.1), "model 'mlp' has no parameter 'dropout'; allowed"),
-    (dict(kind="mlp", widths=[3, 3, 1]), "widths start with 3 but the data has 2 input dimensions"),
-    (dict(kind="mlp", widths="2,3,1"), "widths must be of type list"),
-    (dict(kind="resnet", width=3, blocks=2, input_layer=False), "input_layer=false needs width == input_dim"),
-    (dict(kind="resnet", width=2, blocks=2.5), "blocks must be an integer"),
-    (dict(kind="neural_ode", dim=2, steps=7, pieces=2), "must be a positive multiple of pieces"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (dict(kind="cnn"), "unknown model kind 'cnn'"),
+        (dict(kind="mlp", widths=[2, 3, 2]), r"widths must be \[n, h1, ..., hL, 1\]"),
+        (dict(kind="mlp", widths=[2, 3, 1], activation="gelu"), "unknown activation 'gelu'"),
+        (dict(kind="mlp", widths=[2, 3, 1], dropout=0.1), "model 'mlp' has no parameter 'dropout'; allowed"),
+        (dict(kind="mlp", widths=[3, 3, 1]), "widths start with 3 but the data has 2 input dimensions"),
+        (dict(kind="mlp", widths="2,3,1"), "widths must be of type list"),
+        (dict(kind="resnet", width=3, blocks=2, input_layer=False), "input_layer=false needs width == input_dim"),
+        (dict(kind="resnet", width=2, blocks=2.5), "blocks must be an integer"),
+        (dict(kind="neural_ode", dim=2, steps=7, pieces=2), "must be a positive multiple of pieces"),
+    ],
+)
 def test_bad_configs(config, message):
     with pytest.raises(MorsenetError, match=message):
         normalize_config(config, input_dim=2)

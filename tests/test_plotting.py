@@ -14,15 +14,37 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import morsenet.training  # noqa: E402
 from morsenet import get_dataset  # noqa: E402
-from morsenet.analysis import (TrainingSnapshot, block_jacobian_eigenvalues, jacobian_grid,  # noqa: E402
-                               prediction_curve, prediction_grid, weight_spectra)
+from morsenet.analysis import (  # noqa: E402
+    TrainingSnapshot,
+    block_jacobian_eigenvalues,
+    jacobian_grid,
+    prediction_curve,
+    prediction_grid,
+    weight_spectra,
+)
 from morsenet.models import build_model  # noqa: E402
-from morsenet.plotting import (CLASS_COLORS, animate_snapshots, plot_accuracy, plot_block_derivatives,  # noqa: E402
-                               plot_comparison,
-                               plot_critical_points, plot_curve, plot_dataset, plot_decision_boundary,
-                               plot_derivative, plot_level_sets, plot_loss, plot_singular_value_map, plot_snapshots,
-                               plot_surface, plot_tunnel, plot_weight_heatmaps, plot_weight_spectra, probability_cmap,
-                               save_figure)
+from morsenet.plotting import (  # noqa: E402
+    CLASS_COLORS,
+    animate_snapshots,
+    plot_accuracy,
+    plot_block_derivatives,
+    plot_comparison,
+    plot_critical_points,
+    plot_curve,
+    plot_dataset,
+    plot_decision_boundary,
+    plot_derivative,
+    plot_level_sets,
+    plot_loss,
+    plot_singular_value_map,
+    plot_snapshots,
+    plot_surface,
+    plot_tunnel,
+    plot_weight_heatmaps,
+    plot_weight_spectra,
+    probability_cmap,
+    save_figure,
+)
 from morsenet.training import History  # noqa: E402
 
 
@@ -38,8 +60,7 @@ class _Results:
         self.grad = jacobian_grid(model, box, 16)
         self.hidden = jacobian_grid(model, box, 16, layer=2)
         self.spectra = weight_spectra(model)
-        model1 = build_model({"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False},
-                             seed=0)
+        model1 = build_model({"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False}, seed=0)
         self.curve = prediction_curve(lambda x: (x[:, 0] - 0.2) ** 2, (-1, 1), 101)
         self.spectra1 = weight_spectra(model1)
         self.blocks = block_jacobian_eigenvalues(model1, torch.linspace(-1, 1, 50)[:, None])
@@ -76,7 +97,8 @@ CASES = {
     "accuracy": lambda r, ax: plot_accuracy(r.history, ax),
     "accuracy_regression": lambda r, ax: plot_accuracy(History([1.0], [1.0], [], 0), ax),
     "decision_boundary": lambda r, ax: plot_decision_boundary(
-        r.pred, ax, data=r.data, critical_points=[{"location": [0.0, 0.0], "kind": "saddle"}]),
+        r.pred, ax, data=r.data, critical_points=[{"location": [0.0, 0.0], "kind": "saddle"}]
+    ),
     "level_sets": lambda r, ax: plot_level_sets(r.pred, ax, data=r.data),
     "min_sv": lambda r, ax: plot_singular_value_map(r.hidden, ax, which="min"),
     "max_sv": lambda r, ax: plot_singular_value_map(r.hidden, ax, which="max"),
@@ -88,7 +110,8 @@ CASES = {
     "derivative": lambda r, ax: plot_derivative(r.curve, ax),
     "block_derivatives": lambda r, ax: plot_block_derivatives(r.blocks, ax),
     "critical_points": lambda r, ax: plot_critical_points(
-        [{"location": torch.tensor([0.1, 0.2]), "kind": "minimum"}, {"location": [0, 0], "kind": "degenerate"}], ax),
+        [{"location": torch.tensor([0.1, 0.2]), "kind": "minimum"}, {"location": [0, 0], "kind": "degenerate"}], ax
+    ),
     "tunnel": lambda r, ax: plot_tunnel(_overlay(r, "tunnel"), ax),
     "bounded": lambda r, ax: plot_tunnel(_overlay(r, "bounded"), ax, legend=False),
 }
@@ -126,8 +149,10 @@ def test_decision_boundary_colours_and_contour(res):
 
 
 def test_multi_panel_figures_and_files(res, tmp_path):
-    rows = {"a": {"decision_boundary": (res.pred, {"data": res.data}), "min_singular_value": res.hidden},
-            "b": {"weight_spectra": res.spectra}}
+    rows = {
+        "a": {"decision_boundary": (res.pred, {"data": res.data}), "min_singular_value": res.hidden},
+        "b": {"weight_spectra": res.spectra},
+    }
     fig = plot_comparison(rows, ["decision_boundary", "min_singular_value", "weight_spectra"], pyplot=False)
     assert len(fig.axes) >= 6
     paths = save_figure(fig, tmp_path / "cmp", formats=("png", "svg"), dpi=40)
@@ -145,11 +170,19 @@ def test_multi_panel_figures_and_files(res, tmp_path):
 
 # ----- critical points on every map, and the tunnel highlight -----
 
-CPS = [{"location": [0.1, 0.2], "kind": "minimum"}, {"location": [-0.3, 0.4], "kind": "maximum"},
-       {"location": [0.5, -0.5], "kind": "saddle"}, {"location": [0.6, 0.6], "kind": "saddle"},
-       {"location": [0.0, -0.2], "kind": "degenerate"},
-       {"location": [0.0, 0.0], "kind": "degenerate", "continuum": True,
-        "extent": {"first": [0.0, -0.8], "last": [0.0, 0.8]}}]
+CPS = [
+    {"location": [0.1, 0.2], "kind": "minimum"},
+    {"location": [-0.3, 0.4], "kind": "maximum"},
+    {"location": [0.5, -0.5], "kind": "saddle"},
+    {"location": [0.6, 0.6], "kind": "saddle"},
+    {"location": [0.0, -0.2], "kind": "degenerate"},
+    {
+        "location": [0.0, 0.0],
+        "kind": "degenerate",
+        "continuum": True,
+        "extent": {"first": [0.0, -0.8], "last": [0.0, 0.8]},
+    },
+]
 
 
 def _gid(ax, gid):
@@ -163,8 +196,13 @@ def test_critical_points_are_marked_on_singular_value_maps(res, which, grid):
     marks = _gid(ax, "critical-points")
     assert len(ax.collections) - len(plain.collections) == len(marks) == 5  # one scatter per kind
     assert sum(len(m.get_offsets()) for m in marks) == len(CPS)
-    assert [m.get_label() for m in marks] == ["minimum", "maximum", "saddle", "degenerate (isolated)",
-                                              "degenerate continuum"]
+    assert [m.get_label() for m in marks] == [
+        "minimum",
+        "maximum",
+        "saddle",
+        "degenerate (isolated)",
+        "degenerate continuum",
+    ]
     assert len({matplotlib.colors.to_hex(m.get_facecolor()[0]) for m in marks}) == 5  # a style per kind
     assert len({m.get_paths()[0].vertices.tobytes() for m in marks}) == 5
     (line,) = _gid(ax, "critical-continuum")  # the continuum's extent
@@ -176,11 +214,20 @@ def test_critical_points_are_marked_on_singular_value_maps(res, which, grid):
 def _overlay(res, status):
     xs, ys = res.pred.xs.numpy(), res.pred.ys.numpy()
     x, y = np.meshgrid(xs, ys)
-    disk = x ** 2 + y ** 2 < 0.35 ** 2
+    disk = x**2 + y**2 < 0.35**2
     mask = disk | ((np.abs(x) < 0.1) & (y > 0)) if status == "tunnel" else disk
-    return {"status": status, "center": (0.0, 0.0), "ring": (0.5, 1.0), "inner_radius": 0.3, "xs": xs, "ys": ys,
-            "mask": mask, "crossing_angles": (np.pi / 2,) if status == "tunnel" else (),
-            "chord": ((-0.1, 0.6), (0.1, 0.6)) if status == "tunnel" else None, "width": 0.2}
+    return {
+        "status": status,
+        "center": (0.0, 0.0),
+        "ring": (0.5, 1.0),
+        "inner_radius": 0.3,
+        "xs": xs,
+        "ys": ys,
+        "mask": mask,
+        "crossing_angles": (np.pi / 2,) if status == "tunnel" else (),
+        "chord": ((-0.1, 0.6), (0.1, 0.6)) if status == "tunnel" else None,
+        "width": 0.2,
+    }
 
 
 def test_tunnel_and_bounded_highlights(res):
@@ -202,10 +249,22 @@ def test_tunnel_and_bounded_highlights(res):
 
 
 def test_comparison_rows_carry_markers_and_tunnels(res):
-    rows = {"a": {"decision_boundary": (res.pred, {"data": res.data, "colorbar": False, "legend": False,
-                                                   "critical_points": CPS, "tunnel": _overlay(res, "tunnel")}),
-                  "max_singular_value": (res.grad, {"critical_points": CPS}),
-                  "min_singular_value": (res.hidden, {"critical_points": CPS})}}
+    rows = {
+        "a": {
+            "decision_boundary": (
+                res.pred,
+                {
+                    "data": res.data,
+                    "colorbar": False,
+                    "legend": False,
+                    "critical_points": CPS,
+                    "tunnel": _overlay(res, "tunnel"),
+                },
+            ),
+            "max_singular_value": (res.grad, {"critical_points": CPS}),
+            "min_singular_value": (res.hidden, {"critical_points": CPS}),
+        }
+    }
     fig = plot_comparison(rows, ["decision_boundary", "max_singular_value", "min_singular_value"], pyplot=False)
     boundary, grad, hidden = fig.axes[0], fig.axes[1], fig.axes[3]  # colorbars sit in between
     for ax in (boundary, grad, hidden):

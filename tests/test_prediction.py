@@ -40,8 +40,9 @@ def test_curve_derivative_and_zeros():
 
 
 def test_curve_of_a_1d_resnet():
-    model = build_model({"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False},
-                        seed=0).double()
+    model = build_model(
+        {"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False}, seed=0
+    ).double()
     res = prediction_curve(model, (-1, 1), 51)
     h = 1e-6
     with torch.no_grad():

@@ -24,10 +24,18 @@ from morsenet.training import TrainConfig, train  # noqa: E402
 
 MODELS = {
     "tiny_mlp": ("circles", {"n_samples": 120, "seed": 3}, {"kind": "mlp", "widths": [2, 3, 1]}, 11),
-    "tiny_resnet": ("circles", {"n_samples": 120, "seed": 3},
-                    {"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 2, "skip": 1.0, "residual": 0.5}, 12),
-    "tiny_1d": ("square_1d", {"n_samples": 40, "seed": 4},
-                {"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False}, 13),
+    "tiny_resnet": (
+        "circles",
+        {"n_samples": 120, "seed": 3},
+        {"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 2, "skip": 1.0, "residual": 0.5},
+        12,
+    ),
+    "tiny_1d": (
+        "square_1d",
+        {"n_samples": 40, "seed": 4},
+        {"kind": "resnet", "input_dim": 1, "width": 1, "blocks": 2, "input_layer": False},
+        13,
+    ),
 }
 
 
@@ -45,24 +53,48 @@ def _make_run(root: Path) -> Path:
             def callback(epoch, model, history):
                 snaps["epochs"].append(epoch + 1)
                 snaps["states"].append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
             return callback
 
         result = train(mconfig, data, cfg, seed=seed, callback_factory=factory)
         h = result.history
-        meta = {"name": name, "dataset": {"label": dname, "name": dname, "params": dparams}, "train": cfg.to_dict(),
-                "seed": result.seed, "history": h.to_dict(), "attempts": [a.to_dict() for a in result.attempts]}
+        meta = {
+            "name": name,
+            "dataset": {"label": dname, "name": dname, "params": dparams},
+            "train": cfg.to_dict(),
+            "seed": result.seed,
+            "history": h.to_dict(),
+            "attempts": [a.to_dict() for a in result.attempts],
+        }
         morsenet.save(result.model, run / "models" / f"{name}.pt", meta=meta)
         torch.save(snaps, run / "models" / f"{name}.snapshots.pt")
         metrics["models"][name] = {
-            "dataset": meta["dataset"], "model": result.model.config(), "parameters": 9, "task": data.task,
-            "best_test_accuracy": h.best_accuracy, "best_test_loss": h.best_test_loss, "best_epoch": h.best_epoch,
-            "epochs_run": h.epochs_run, "seed": result.seed, "attempts": meta["attempts"],
-            "reached_threshold": None, "wall_time_s": 0.1, "checkpoint": f"models/{name}.pt"}
+            "dataset": meta["dataset"],
+            "model": result.model.config(),
+            "parameters": 9,
+            "task": data.task,
+            "best_test_accuracy": h.best_accuracy,
+            "best_test_loss": h.best_test_loss,
+            "best_epoch": h.best_epoch,
+            "epochs_run": h.epochs_run,
+            "seed": result.seed,
+            "attempts": meta["attempts"],
+            "reached_threshold": None,
+            "wall_time_s": 0.1,
+            "checkpoint": f"models/{name}.pt",
+        }
         seeds[name] = [a.seed for a in result.attempts]
-    manifest = {"study": "tiny", "morsenet_version": morsenet.__version__, "torch_version": torch.__version__,
-                "python": "3.11", "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
-                "seeds": {"study": 0, "datasets": {"circles": 3, "square_1d": 4}, "models": seeds},
-                "wall_time_s": {n: 0.1 for n in MODELS}, "quick": True}
+    manifest = {
+        "study": "tiny",
+        "morsenet_version": morsenet.__version__,
+        "torch_version": torch.__version__,
+        "python": "3.11",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:01:00+00:00",
+        "seeds": {"study": 0, "datasets": {"circles": 3, "square_1d": 4}, "models": seeds},
+        "wall_time_s": {n: 0.1 for n in MODELS},
+        "quick": True,
+    }
     (run / "metrics.json").write_text(json.dumps(metrics))
     (run / "manifest.json").write_text(json.dumps(manifest))
     (run / "study.toml").write_text('name = "tiny"\ndescription = "A tiny study for the report tests."\nseed = 0\n')
@@ -78,8 +110,9 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-FAST = dict(workers=1, theory=False, dpi=40, resolutions=Resolutions(prediction=40, jacobian=24, snapshot=24,
-                                                                      curve=101))
+FAST = dict(
+    workers=1, theory=False, dpi=40, resolutions=Resolutions(prediction=40, jacobian=24, snapshot=24, curve=101)
+)
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +179,20 @@ def test_report_is_valid_self_contained_html(built):
     linked = {r for r in checker.refs if not r.startswith(("data:", "#"))}
     assert linked == {p.relative_to(run_dir).as_posix() for p in written}
     # what the report must state: study, metrics, each model, every seed, the theory hook, the evolution
-    for needle in ["tiny", "A tiny study", "best test accuracy", "tiny_mlp", "tiny_resnet", "tiny_1d",
-                   "Theory and topology", "Training evolution", "attempt seeds [11]", "attempt seeds [12]",
-                   "&quot;seed&quot;: 4", "morsenet report"]:
+    for needle in [
+        "tiny",
+        "A tiny study",
+        "best test accuracy",
+        "tiny_mlp",
+        "tiny_resnet",
+        "tiny_1d",
+        "Theory and topology",
+        "Training evolution",
+        "attempt seeds [11]",
+        "attempt seeds [12]",
+        "&quot;seed&quot;: 4",
+        "morsenet report",
+    ]:
         assert needle in text, needle
     for model in ("tiny_mlp", "tiny_resnet"):
         assert (run_dir / "figures" / model / "decision_boundary.png").is_file()
@@ -157,7 +201,10 @@ def test_report_is_valid_self_contained_html(built):
     assert (run_dir / "figures" / "tiny_1d" / "block_derivatives.png").is_file()
     assert not (run_dir / "figures" / "tiny_1d" / "decision_boundary.png").exists()
     assert {p.name for p in (run_dir / "figures" / "comparison").iterdir()} == {
-        "compare_2d.png", "compare_1d.png", "compare_training.png"}
+        "compare_2d.png",
+        "compare_1d.png",
+        "compare_training.png",
+    }
 
 
 def test_markdown_links_existing_figures_and_rebuild_replaces_figures(run_dir):
@@ -176,21 +223,36 @@ def test_markdown_links_existing_figures_and_rebuild_replaces_figures(run_dir):
 def test_theory_hook_renders_any_assessment_dict(run_dir, monkeypatch):
     class Fake:
         def to_dict(self):
-            return {"prediction": {"cls": "none", "explanation": "T1 forbids critical points."},
-                    "critical_points": {"points": [{"location": [0.1, -0.2], "kind": "saddle", "value": 0.3}],
-                                        "summary": "1 critical point: 1 saddle"},
-                    "tunnel": {"summary": "tunnel through the ring"}, "verdict": "theory says none; model shows X",
-                    "agree": False}
+            return {
+                "prediction": {"cls": "none", "explanation": "T1 forbids critical points."},
+                "critical_points": {
+                    "points": [{"location": [0.1, -0.2], "kind": "saddle", "value": 0.3}],
+                    "summary": "1 critical point: 1 saddle",
+                },
+                "tunnel": {"summary": "tunnel through the ring"},
+                "verdict": "theory says none; model shows X",
+                "agree": False,
+            }
 
     calls = []
-    monkeypatch.setattr(morsenet.analysis, "assess_model",
-                        lambda model, box, seed, **kw: calls.append((box, seed, kw)) or Fake(), raising=False)
+    monkeypatch.setattr(
+        morsenet.analysis,
+        "assess_model",
+        lambda model, box, seed, **kw: calls.append((box, seed, kw)) or Fake(),
+        raising=False,
+    )
     build_report(run_dir, **{**FAST, "theory": True})
     text = (run_dir / "report.html").read_text(encoding="utf-8")
     assert len(calls) == 1 and calls[0][1] == 0 and calls[0][2]["ring"] == (0.5, 1.0)  # circle data: its ring
-    for needle in ["theory says none; model shows X", "disagrees", "T1 forbids critical points.",
-                   "1 critical point: 1 saddle", "<td>saddle</td>", "tunnel through the ring",
-                   "critical points of the logit by kind"]:
+    for needle in [
+        "theory says none; model shows X",
+        "disagrees",
+        "T1 forbids critical points.",
+        "1 critical point: 1 saddle",
+        "<td>saddle</td>",
+        "tunnel through the ring",
+        "critical points of the logit by kind",
+    ]:
         assert needle in text, needle
     assert "theory says none" in (run_dir / "report.md").read_text(encoding="utf-8")
 
@@ -239,11 +301,15 @@ def test_metrics_table(template):
 
 # ----- theory versus measurement: summary table, tunnel highlight, the bottleneck claim -----
 
+
 def _summary_rows(md: str) -> dict[str, list[str]]:
     """The summary table of report.md: model -> its cells."""
     section = md.split("## Theory versus measurement", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in section.splitlines()
-            if line.startswith("| ")]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split(" | ")]
+        for line in section.splitlines()
+        if line.startswith("| ")
+    ]
     assert rows[0][:2] == ["model", "predicted class"]
     return {cells[0].strip(" *"): cells for cells in rows[1:]}
 
@@ -267,20 +333,30 @@ def test_summary_table_lists_every_model_with_its_predicted_class(built):
 def test_disagreement_is_loud_in_the_summary(run_dir, monkeypatch):
     class Fake:
         def to_dict(self):
-            return {"prediction": {"cls": "none", "can_enclose": False, "theorems": ["T1", "L4"],
-                                   "provenance": ["P"]},
-                    "critical_points": {"points": [{"location": [0.1, -0.2], "kind": "saddle"}],
-                                        "counts": {"minimum": 0, "maximum": 0, "saddle": 1, "degenerate": 0},
-                                        "n_continua": 0},
-                    "winding": -1, "agree": False, "verdict": "theory says none -- DISAGREEMENT",
-                    "reasons": ["1 non-degenerate critical point(s) found, which class none rules out"]}
+            return {
+                "prediction": {"cls": "none", "can_enclose": False, "theorems": ["T1", "L4"], "provenance": ["P"]},
+                "critical_points": {
+                    "points": [{"location": [0.1, -0.2], "kind": "saddle"}],
+                    "counts": {"minimum": 0, "maximum": 0, "saddle": 1, "degenerate": 0},
+                    "n_continua": 0,
+                },
+                "winding": -1,
+                "agree": False,
+                "verdict": "theory says none -- DISAGREEMENT",
+                "reasons": ["1 non-degenerate critical point(s) found, which class none rules out"],
+            }
 
     monkeypatch.setattr(morsenet.analysis, "assess_model", lambda model, box, seed, **kw: Fake(), raising=False)
     build_report(run_dir, **{**FAST, "theory": True})
     md = (run_dir / "report.md").read_text(encoding="utf-8")
     row = _summary_rows(md)["tiny_mlp"]
-    assert row[1:6] == ["none", "no (tunnel forced)", "T1, L4 [P]", "0 min, 0 max, 1 saddle, 0 degenerate (0 continua)",
-                        "-1"]
+    assert row[1:6] == [
+        "none",
+        "no (tunnel forced)",
+        "T1, L4 [P]",
+        "0 min, 0 max, 1 saddle, 0 degenerate (0 continua)",
+        "-1",
+    ]
     assert row[-1].startswith("**\u26a0 DISAGREE: 1 non-degenerate")
     assert "**\u26a0 1 model(s) DISAGREE with the theory: tiny_mlp.**" in md
     text = (run_dir / "report.html").read_text(encoding="utf-8")
@@ -359,9 +435,16 @@ def _fixture_line_model(bias: float = 1.2):
     from morsenet.models import build_model
 
     m = build_model({"kind": "mlp", "widths": [2, 1, 2, 1]}, seed=0)
-    m.load_state_dict({"hidden_layers.0.weight": torch.tensor([[1.0, 0.0]]), "hidden_layers.0.bias": torch.zeros(1),
-                       "hidden_layers.1.weight": torch.ones(2, 1), "hidden_layers.1.bias": torch.tensor([1.0, -1.0]),
-                       "readout.weight": torch.tensor([[-1.0, 1.0]]), "readout.bias": torch.tensor([bias])})
+    m.load_state_dict(
+        {
+            "hidden_layers.0.weight": torch.tensor([[1.0, 0.0]]),
+            "hidden_layers.0.bias": torch.zeros(1),
+            "hidden_layers.1.weight": torch.ones(2, 1),
+            "hidden_layers.1.bias": torch.tensor([1.0, -1.0]),
+            "readout.weight": torch.tensor([[-1.0, 1.0]]),
+            "readout.bias": torch.tensor([bias]),
+        }
+    )
     return m.eval()
 
 
@@ -394,8 +477,12 @@ def _add_model(run: Path, name: str, model, dataset: str, params: dict) -> None:
     meta = {"name": name, "dataset": {"label": dataset, "name": dataset, "params": params}}
     morsenet.save(model, run / "models" / f"{name}.pt", meta=meta)
     metrics = json.loads((run / "metrics.json").read_text())
-    metrics["models"][name] = {"dataset": meta["dataset"], "model": model.config(), "parameters": 1,
-                               "checkpoint": f"models/{name}.pt"}
+    metrics["models"][name] = {
+        "dataset": meta["dataset"],
+        "model": model.config(),
+        "parameters": 1,
+        "checkpoint": f"models/{name}.pt",
+    }
     (run / "metrics.json").write_text(json.dumps(metrics))
 
 
@@ -406,13 +493,19 @@ def test_one_d_and_n_d_runs_build_with_the_theory_on(template, tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     metrics["models"] = {"tiny_1d": metrics["models"]["tiny_1d"]}
     (run / "metrics.json").write_text(json.dumps(metrics))
-    _add_model(run, "mlp_4d", build_model({"kind": "mlp", "widths": [4, 5, 1]}, seed=0),
-               "spheres", {"n_samples": 80, "dim": 4, "seed": 1})
+    _add_model(
+        run,
+        "mlp_4d",
+        build_model({"kind": "mlp", "widths": [4, 5, 1]}, seed=0),
+        "spheres",
+        {"n_samples": 80, "dim": 4, "seed": 1},
+    )
     build_report(run, **{**FAST, "theory": True})
     md = (run / "report.md").read_text(encoding="utf-8")
     rows = _summary_rows(md)
     assert set(rows) == {"tiny_1d", "mlp_4d"}
     assert rows["mlp_4d"][1] == "morse_generic" and "handles 1- to 3-D inputs" in rows["mlp_4d"][-1]
     assert rows["tiny_1d"][5] == "n/a (not 2-D)" and rows["tiny_1d"][-1].strip("*\u26a0 ").startswith(
-        ("agree", "DISAGREE"))  # assessed: critical points of the 1-D curve
+        ("agree", "DISAGREE")
+    )  # assessed: critical points of the 1-D curve
     assert md.count("### Theory and topology") == 2

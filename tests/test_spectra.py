@@ -45,14 +45,28 @@ def test_plain_module_uses_linear_layers():
 
 
 def test_block_jacobian_matches_autograd():
-    model = build_model({"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 3, "skip": 1.0,
-                         "residual": 0.3, "batchnorm": True}, seed=4).eval().double()
+    model = (
+        build_model(
+            {
+                "kind": "resnet",
+                "input_dim": 2,
+                "width": 2,
+                "blocks": 3,
+                "skip": 1.0,
+                "residual": 0.3,
+                "batchnorm": True,
+            },
+            seed=4,
+        )
+        .eval()
+        .double()
+    )
     x = torch.tensor([[0.3, -0.2], [1.0, 0.5]], dtype=torch.float64)
     res = block_jacobian_eigenvalues(model, x)
     assert res.matrices.shape == (2, 3, 2, 2) and res.eigenvalues.shape == (2, 3, 2)
     for n in range(2):
         for k in range(3):
-            h = model.hidden(x[n:n + 1], k + 1)[0]  # state entering block k (after the input layer)
+            h = model.hidden(x[n : n + 1], k + 1)[0]  # state entering block k (after the input layer)
             torch.testing.assert_close(res.states[n, k], h)
             ref = torch.autograd.functional.jacobian(lambda q: _block(model, k, q), h)
             torch.testing.assert_close(res.matrices[n, k], ref)
@@ -68,8 +82,10 @@ def _block(model, k, h):
 
 
 def test_block_jacobian_hand_set():
-    model = build_model({"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 1, "skip": 0.5,
-                         "residual": 2.0, "input_layer": False}, seed=0).double()
+    model = build_model(
+        {"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 1, "skip": 0.5, "residual": 2.0, "input_layer": False},
+        seed=0,
+    ).double()
     with torch.no_grad():
         model.block_layers[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, -3.0]]))
         model.block_layers[0].bias.zero_()

@@ -10,8 +10,15 @@ from morsenet.study import bundled_studies, load_study, parse_study, run_study
 def test_bundled_studies_resolve():
     assert {"default", "xor", "square_1d"} <= set(bundled_studies())
     default = load_study("default")
-    assert [m.name for m in default.models] == ["mlp_width2", "mlp_bottleneck", "mlp_width3", "resnet_node",
-                                                 "resnet_mlp", "resnet_augmented", "resnet_standard"]
+    assert [m.name for m in default.models] == [
+        "mlp_width2",
+        "mlp_bottleneck",
+        "mlp_width3",
+        "resnet_node",
+        "resnet_mlp",
+        "resnet_augmented",
+        "resnet_standard",
+    ]
     widths = {m.name: m.config.get("widths") for m in default.models}
     assert widths["mlp_width2"] == [2] + [2] * 15 + [1]
     assert widths["mlp_bottleneck"] == [2] + [2] * 13 + [1, 2, 1]
@@ -21,7 +28,12 @@ def test_bundled_studies_resolve():
     assert [d.name for d in xor.datasets] == ["xor", "xor_quadrants"] and len(xor.entries()) == 14
     sq = load_study("square_1d")
     assert {(m.config["skip"], m.config["residual"]) for m in sq.models} == {
-        (0.0, 1.0), (1.0, 1.0), (1.0, 0.3), (2.0, 1.0), (0.01, 1.0)}
+        (0.0, 1.0),
+        (1.0, 1.0),
+        (1.0, 0.3),
+        (2.0, 1.0),
+        (0.01, 1.0),
+    }
 
 
 def test_resolved_study_round_trips_through_toml():
@@ -38,17 +50,20 @@ def test_quick_shrinks():
     assert all(study.train_config(m).epochs <= 15 for m in study.models)
 
 
-@pytest.mark.parametrize("override, message", [
-    ("train.epochs=0", "train.epochs must be an integer >= 1"),
-    ("train.epoch=5", "train has no setting 'epoch'; allowed"),
-    ("colour=red", "unknown key 'colour'"),
-    ("models.nope.depth=3", "no model named 'nope'; the study has"),
-    ("models.mlp_width2.depth=2.5", "depth must be an integer"),
-    ("datasets.circles.radius=2", "dataset 'circles' has no parameter 'radius'"),
-    ("datasets.circles.name=spirals", "unknown dataset 'spirals'"),
-    ("models.mlp_width2.kind=cnn", "unknown model kind 'cnn'"),
-    ("train.lr", "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.epochs=0", "train.epochs must be an integer >= 1"),
+        ("train.epoch=5", "train has no setting 'epoch'; allowed"),
+        ("colour=red", "unknown key 'colour'"),
+        ("models.nope.depth=3", "no model named 'nope'; the study has"),
+        ("models.mlp_width2.depth=2.5", "depth must be an integer"),
+        ("datasets.circles.radius=2", "dataset 'circles' has no parameter 'radius'"),
+        ("datasets.circles.name=spirals", "unknown dataset 'spirals'"),
+        ("models.mlp_width2.kind=cnn", "unknown model kind 'cnn'"),
+        ("train.lr", "expected key=value"),
+    ],
+)
 def test_bad_overrides(override, message):
     with pytest.raises(MorsenetError, match=message):
         load_study("default", overrides=[override])
@@ -70,8 +85,9 @@ def test_bad_files(tmp_path):
 
 
 def test_run_writes_complete_folder(tmp_path):
-    study = load_study("default", quick=True, overrides=[
-        "train.epochs=2", "datasets.circles.n_samples=120", "snapshots.every=1"])
+    study = load_study(
+        "default", quick=True, overrides=["train.epochs=2", "datasets.circles.n_samples=120", "snapshots.every=1"]
+    )
     out = run_study(study, out=tmp_path / "run", progress=False, log=lambda s: None, report=False)
     metrics = json.loads((out / "metrics.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
@@ -125,8 +141,10 @@ def test_refuses_nonempty_out(tmp_path):
 def test_csv_path_is_relative_to_the_study_file(tmp_path):
     (tmp_path / "data.csv").write_text("x1,x2,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
     study_file = tmp_path / "s.toml"
-    study_file.write_text('name = "c"\n[[datasets]]\nname = "csv"\npath = "data.csv"\n'
-                          '[[models]]\nname = "m"\nkind = "mlp"\nwidths = [2, 3, 1]\n')
+    study_file.write_text(
+        'name = "c"\n[[datasets]]\nname = "csv"\npath = "data.csv"\n'
+        '[[models]]\nname = "m"\nkind = "mlp"\nwidths = [2, 3, 1]\n'
+    )
     study = load_study(str(study_file))
     assert study.datasets[0].build().input_dim == 2
     bad = tmp_path / "b.toml"

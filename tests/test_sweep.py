@@ -5,8 +5,18 @@ import tomllib
 import pytest
 
 from morsenet.errors import MorsenetError
-from morsenet.sweep import (RowStore, bundled_sweeps, load_sweep, parse_sweep, rankdata, rate_difference_interval,
-                            run_sweep, spearman, summarize, wilson_interval)
+from morsenet.sweep import (
+    RowStore,
+    bundled_sweeps,
+    load_sweep,
+    parse_sweep,
+    rankdata,
+    rate_difference_interval,
+    run_sweep,
+    spearman,
+    summarize,
+    wilson_interval,
+)
 from morsenet.sweep._tasks import make_tasks
 
 TINY = """
@@ -59,10 +69,17 @@ def tiny(**changes):
 
 # --- statistics against hand-computed and published values ----------------------------------------------------
 
-@pytest.mark.parametrize("k, n, lo, hi", [
-    # Newcombe (1998), Statistics in Medicine 17:857, Table I, method 3 (Wilson score, no continuity correction)
-    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718),
-])
+
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [
+        # Newcombe (1998), Statistics in Medicine 17:857, Table I, method 3 (Wilson score, no continuity correction)
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_interval_matches_published_values(k, n, lo, hi):
     got = wilson_interval(k, n)
     assert got == pytest.approx((lo, hi), abs=5e-5)
@@ -101,13 +118,25 @@ def test_spearman_by_hand():
 
 # --- sweep files -------------------------------------------------------------------------------------------------
 
+
 def test_bundled_default_sweep_answers_the_prototypes_questions():
     assert "default" in bundled_sweeps()
     sweep = load_sweep("default")
     names = [m.name for m in sweep.models]
     assert sweep.seeds == 50 and len(names) == 11 and sweep.n_models == 550
-    assert {"mlp_w2_d2", "mlp_w2_d4", "mlp_w2_d8", "mlp_w2_d15", "mlp_w2_d15_bottleneck", "mlp_w3_d1",
-            "mlp_w3_d2", "resnet_node", "resnet_mlp", "resnet_augmented", "resnet_standard"} == set(names)
+    assert {
+        "mlp_w2_d2",
+        "mlp_w2_d4",
+        "mlp_w2_d8",
+        "mlp_w2_d15",
+        "mlp_w2_d15_bottleneck",
+        "mlp_w3_d1",
+        "mlp_w3_d2",
+        "resnet_node",
+        "resnet_mlp",
+        "resnet_augmented",
+        "resnet_standard",
+    } == set(names)
     assert [d.name for d in sweep.datasets] == ["circles"]
     bottleneck = sweep.models[names.index("mlp_w2_d15_bottleneck")].config["widths"]
     assert bottleneck == [2] + [2] * 13 + [1, 2] + [1]
@@ -115,27 +144,32 @@ def test_bundled_default_sweep_answers_the_prototypes_questions():
     assert quick.seeds == 4 and all(c.train.epochs <= 15 for c in quick.cells())
 
 
-@pytest.mark.parametrize("changes, match", [
-    ({"seedz": 3}, r"sweep has no key 'seedz'; allowed: name, description, seeds"),
-    ({"seeds": "many"}, r"seeds must be an integer >= 1"),
-    ({"seeds": True}, r"seeds must be an integer"),
-    ({"analyses": ["spectra", "magic"]}, r"unknown analysis 'magic'"),
-    ({"train": {"epochs": 3, "max_attempts": 3}}, r"max_attempts is not used in sweeps"),
-    ({"train": {"epoch": 3}}, r"train has no setting 'epoch'; allowed: epochs"),
-    ({"train": {"lr": -1}}, r"train.lr must be a number > 0"),
-    ({"analysis": {"tunnel_res": 3}}, r"analysis has no setting 'tunnel_res'"),
-    ({"analysis": {"tunnel_radii": 2}}, r"analysis.tunnel_radii must be an integer >= 4"),
-    ({"datasets": [{"name": "circle"}]}, r"datasets\[0\]: unknown dataset 'circle'"),
-    ({"datasets": [{"name": "circles", "noise": 1}]}, r"dataset 'circles' has no parameter 'noise'"),
-    ({"models": [{"name": "a", "kind": "mlp", "widht": 2, "depth": 2}]},
-     r"models\[0\] \('a'\): .*no parameter 'widht'"),
-    ({"models": [{"name": "a", "kind": "mlp", "width": "2", "depth": 2}]}, r"width must be an integer"),
-    ({"models": [{"kind": "mlp", "width": 2, "depth": 2}]}, r"models\[0\] has no name"),
-    ({"models": [{"name": "a", "kind": "mlp", "width": 2, "depth": 2}] * 2}, r"name 'a' is used twice"),
-    ({"models": [{"name": "a/b", "kind": "mlp", "width": 2, "depth": 2}]}, r"without slashes"),
-    ({"training": [{"label": "x", "lr": 0.1}, {"label": "x"}]}, r"label 'x' is used twice"),
-    ({"models": []}, r"sweep has no \[\[models\]\]"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"seedz": 3}, r"sweep has no key 'seedz'; allowed: name, description, seeds"),
+        ({"seeds": "many"}, r"seeds must be an integer >= 1"),
+        ({"seeds": True}, r"seeds must be an integer"),
+        ({"analyses": ["spectra", "magic"]}, r"unknown analysis 'magic'"),
+        ({"train": {"epochs": 3, "max_attempts": 3}}, r"max_attempts is not used in sweeps"),
+        ({"train": {"epoch": 3}}, r"train has no setting 'epoch'; allowed: epochs"),
+        ({"train": {"lr": -1}}, r"train.lr must be a number > 0"),
+        ({"analysis": {"tunnel_res": 3}}, r"analysis has no setting 'tunnel_res'"),
+        ({"analysis": {"tunnel_radii": 2}}, r"analysis.tunnel_radii must be an integer >= 4"),
+        ({"datasets": [{"name": "circle"}]}, r"datasets\[0\]: unknown dataset 'circle'"),
+        ({"datasets": [{"name": "circles", "noise": 1}]}, r"dataset 'circles' has no parameter 'noise'"),
+        (
+            {"models": [{"name": "a", "kind": "mlp", "widht": 2, "depth": 2}]},
+            r"models\[0\] \('a'\): .*no parameter 'widht'",
+        ),
+        ({"models": [{"name": "a", "kind": "mlp", "width": "2", "depth": 2}]}, r"width must be an integer"),
+        ({"models": [{"kind": "mlp", "width": 2, "depth": 2}]}, r"models\[0\] has no name"),
+        ({"models": [{"name": "a", "kind": "mlp", "width": 2, "depth": 2}] * 2}, r"name 'a' is used twice"),
+        ({"models": [{"name": "a/b", "kind": "mlp", "width": 2, "depth": 2}]}, r"without slashes"),
+        ({"training": [{"label": "x", "lr": 0.1}, {"label": "x"}]}, r"label 'x' is used twice"),
+        ({"models": []}, r"sweep has no \[\[models\]\]"),
+    ],
+)
 def test_bad_sweep_files_give_one_line_errors(changes, match):
     with pytest.raises(MorsenetError, match=match) as err:
         tiny(**changes)
@@ -167,16 +201,23 @@ def test_tasks_are_fixed_chunks_and_skip_finished_ones():
     sweep = tiny()
     tasks = make_tasks(sweep, set())
     assert [(t["cell"], t["seeds"]) for t in tasks] == [
-        ("circles/w3/default", [0, 1]), ("circles/w3/default", [2, 3]),
-        ("circles/w2_bn/default", [0, 1]), ("circles/w2_bn/default", [2, 3])]
+        ("circles/w3/default", [0, 1]),
+        ("circles/w3/default", [2, 3]),
+        ("circles/w2_bn/default", [0, 1]),
+        ("circles/w2_bn/default", [2, 3]),
+    ]
     json.dumps(tasks)  # plain data: what travels to a worker
     done = {("circles/w3/default", 0), ("circles/w3/default", 1), ("circles/w2_bn/default", 2)}
     left = make_tasks(sweep, done)
     assert [(t["cell"], t["seeds"]) for t in left] == [
-        ("circles/w3/default", [2, 3]), ("circles/w2_bn/default", [0, 1]), ("circles/w2_bn/default", [2, 3])]
+        ("circles/w3/default", [2, 3]),
+        ("circles/w2_bn/default", [0, 1]),
+        ("circles/w2_bn/default", [2, 3]),
+    ]
 
 
 # --- durable rows ------------------------------------------------------------------------------------------------
+
 
 def test_row_store_survives_a_torn_line_and_deduplicates(tmp_path):
     store = RowStore(tmp_path / "rows.jsonl")
@@ -191,8 +232,10 @@ def test_row_store_survives_a_torn_line_and_deduplicates(tmp_path):
 
 # --- running -----------------------------------------------------------------------------------------------------
 
+
 def test_serial_sweep_writes_a_tidy_table_and_a_self_contained_report(tmp_path):
     import pandas as pd
+
     result = run_sweep(tiny(), tmp_path, workers=1, quiet=True)
     assert result.failures == [] and result.trained == 8
     table = pd.read_csv(tmp_path / "results.csv")
@@ -200,8 +243,7 @@ def test_serial_sweep_writes_a_tidy_table_and_a_self_contained_report(tmp_path):
     assert sorted(set(table["model"])) == ["w2_bn", "w3"] and sorted(set(table["seed"])) == [0, 1, 2, 3]
     for col in ("best_accuracy", "epochs", "reached_threshold", "sv_min", "cond_max", "theory_class", "depth"):
         assert table[col].notna().all(), col
-    assert set(table["theory_class"]) <= {"none", "morse_generic", "degenerate_mixed", "degenerate_forced",
-                                          "constant"}
+    assert set(table["theory_class"]) <= {"none", "morse_generic", "degenerate_mixed", "degenerate_forced", "constant"}
     assert len(json.loads(table["layer_sv_min"][0])) == len(json.loads(table["layer_cond"][0])) == 2
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html and "Wilson" in html and "Does a bottleneck help" not in html

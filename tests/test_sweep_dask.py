@@ -53,8 +53,12 @@ def _check_complete(out, sweep):
 
 def test_killing_a_worker_loses_and_duplicates_no_row(tmp_path):
     sweep = parse_sweep(tomllib.loads(SWEEP), source="dask.toml")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         killed = []
 
         def kill_a_busy_worker(rows):
@@ -71,8 +75,9 @@ def test_killing_a_worker_loses_and_duplicates_no_row(tmp_path):
                 os.kill(pid, signal.SIGKILL)  # the worker dies mid-task, without any clean-up
                 killed.append(busy[0])
 
-        result = run_sweep(sweep, tmp_path, scheduler=cluster.scheduler_address, quiet=True, report=False,
-                           on_rows=kill_a_busy_worker)
+        result = run_sweep(
+            sweep, tmp_path, scheduler=cluster.scheduler_address, quiet=True, report=False, on_rows=kill_a_busy_worker
+        )
     assert killed, "no worker was busy when the first rows arrived"
     assert result.failures == []
     _check_complete(tmp_path, sweep)

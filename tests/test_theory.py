@@ -71,21 +71,24 @@ def test_all_36_vectors_present():
     assert [v[0] for v in VECTORS] == list(range(1, 37))
 
 
-@pytest.mark.parametrize(("arch", "names", "tags"), [
-    (M((2, 2, 1)), ["T1", "L4"], ["P"]),
-    (M((2, 3, 1)), ["T2"], ["P"]),
-    (M((2, 3, 2, 3, 1)), ["T2'"], ["D"]),
-    (M((2, 1, 2, 1)), ["T3(b)", "L5"], ["R", "D"]),
-    (M((2, 3, 1, 2, 1)), ["T3(c)"], ["D"]),
-    (M((3, 2, 1), ranks=(1, 1)), ["T3(b)", "T4"], ["S"]),
-    (N(2, 2), ["N1"], ["P"]),
-    (N(2, 3), ["N2"], ["P"]),
-    (N(2, 3, rank_lift=1), ["N3"], ["S"]),
-    (R(2, 2, 3, skip=1, residual=0.1, weight_bound=5.0), ["R1"], ["D"]),
-    (R(2, 2, 3, skip=0, residual=1), ["R2"], ["D"]),
-    (R(2, 2, 3), ["R3"], ["C"]),
-    (M((2, 2, 2, 1), activation="relu"), ["Beise et al."], ["X"]),
-])
+@pytest.mark.parametrize(
+    ("arch", "names", "tags"),
+    [
+        (M((2, 2, 1)), ["T1", "L4"], ["P"]),
+        (M((2, 3, 1)), ["T2"], ["P"]),
+        (M((2, 3, 2, 3, 1)), ["T2'"], ["D"]),
+        (M((2, 1, 2, 1)), ["T3(b)", "L5"], ["R", "D"]),
+        (M((2, 3, 1, 2, 1)), ["T3(c)"], ["D"]),
+        (M((3, 2, 1), ranks=(1, 1)), ["T3(b)", "T4"], ["S"]),
+        (N(2, 2), ["N1"], ["P"]),
+        (N(2, 3), ["N2"], ["P"]),
+        (N(2, 3, rank_lift=1), ["N3"], ["S"]),
+        (R(2, 2, 3, skip=1, residual=0.1, weight_bound=5.0), ["R1"], ["D"]),
+        (R(2, 2, 3, skip=0, residual=1), ["R2"], ["D"]),
+        (R(2, 2, 3), ["R3"], ["C"]),
+        (M((2, 2, 2, 1), activation="relu"), ["Beise et al."], ["X"]),
+    ],
+)
 def test_explanation_names_theorem_and_tags(arch, names, tags):
     pred = predict(arch)
     for name in names:
@@ -102,26 +105,36 @@ def test_beyond_paper_condition_is_flagged():
     assert "beyond the paper's stated condition" in pred.explanation
 
 
-@pytest.mark.parametrize(("widths", "expected"), [
-    ((2, 3, 2, 3, 1), True), ((2, 1, 2, 1), True), ((2, 2, 2, 1), False), ((2, 3, 1), False),
-    ((3, 2, 2, 3, 1), True), ((2, 2, 1, 1), False),
-])
+@pytest.mark.parametrize(
+    ("widths", "expected"),
+    [
+        ((2, 3, 2, 3, 1), True),
+        ((2, 1, 2, 1), True),
+        ((2, 2, 2, 1), False),
+        ((2, 3, 1), False),
+        ((3, 2, 2, 3, 1), True),
+        ((2, 2, 1, 1), False),
+    ],
+)
 def test_graph_bottleneck(widths, expected):
     assert graph_bottleneck(widths) is expected
 
 
-@pytest.mark.parametrize(("activation", "widths", "cls", "enclose"), [
-    ("identity", (2, 3, 1), "none", False),
-    ("identity", (2, 1, 2, 1), "none", False),
-    ("sigmoid", (2, 3, 1), "morse_generic", True),
-    ("softplus", (2, 1, 2, 1), "degenerate_forced", False),
-    ("leaky_relu", (2, 2, 1), "none", False),
-    ("leaky_relu", (2, 3, 1), "unsupported", None),
-    ("elu", (2, 1, 2, 1), "unsupported", False),  # every width <= n0: Beise et al.
-    ("relu", (2, 1, 1), "unsupported", False),
-    ("gelu", (2, 2, 1), "unsupported", None),  # not monotone: Beise et al. does not apply
-    ("sin", (1, 1, 1), "unsupported", None),
-])
+@pytest.mark.parametrize(
+    ("activation", "widths", "cls", "enclose"),
+    [
+        ("identity", (2, 3, 1), "none", False),
+        ("identity", (2, 1, 2, 1), "none", False),
+        ("sigmoid", (2, 3, 1), "morse_generic", True),
+        ("softplus", (2, 1, 2, 1), "degenerate_forced", False),
+        ("leaky_relu", (2, 2, 1), "none", False),
+        ("leaky_relu", (2, 3, 1), "unsupported", None),
+        ("elu", (2, 1, 2, 1), "unsupported", False),  # every width <= n0: Beise et al.
+        ("relu", (2, 1, 1), "unsupported", False),
+        ("gelu", (2, 2, 1), "unsupported", None),  # not monotone: Beise et al. does not apply
+        ("sin", (1, 1, 1), "unsupported", None),
+    ],
+)
 def test_activation_overrides(activation, widths, cls, enclose):
     pred = predict(M(widths, activation=activation))
     assert (pred.cls, pred.can_enclose) == (cls, enclose)
@@ -165,29 +178,35 @@ def test_prediction_is_frozen():
         pred.cls = "morse_generic"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(widths=()), "at least 2 entries"),
-    (dict(widths=(2, 3, 2)), "last width must be 1"),
-    (dict(widths=(2, 0, 1)), r"widths\[1\] must be a positive integer"),
-    (dict(widths=(2, -1, 1)), "positive integer"),
-    (dict(widths=(2, 2.5, 1)), "positive integer"),
-    (dict(widths=(2, 3, 1), activation="swishy"), "unknown activation 'swishy'"),
-    (dict(widths=(2, 3, 1), ranks=(3, 1)), r"ranks\[0\] \(rank of W_1\) must be an integer in 0..2"),
-    (dict(widths=(2, 3, 1), ranks=(2,)), "one entry per weight matrix"),
-    (dict(widths=(2, 3, 1), ranks=(-1, 1)), "must be an integer in"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(widths=()), "at least 2 entries"),
+        (dict(widths=(2, 3, 2)), "last width must be 1"),
+        (dict(widths=(2, 0, 1)), r"widths\[1\] must be a positive integer"),
+        (dict(widths=(2, -1, 1)), "positive integer"),
+        (dict(widths=(2, 2.5, 1)), "positive integer"),
+        (dict(widths=(2, 3, 1), activation="swishy"), "unknown activation 'swishy'"),
+        (dict(widths=(2, 3, 1), ranks=(3, 1)), r"ranks\[0\] \(rank of W_1\) must be an integer in 0..2"),
+        (dict(widths=(2, 3, 1), ranks=(2,)), "one entry per weight matrix"),
+        (dict(widths=(2, 3, 1), ranks=(-1, 1)), "must be an integer in"),
+    ],
+)
 def test_invalid_mlp_raises(kwargs, match):
     with pytest.raises(MorsenetError, match=match):
         MLPArchitecture(**kwargs)
 
 
-@pytest.mark.parametrize(("make", "match"), [
-    (lambda: R(2, 3, 2, input_layer=False), "width == input_dim"),
-    (lambda: R(2, 2, 2, weight_bound=(1.0,)), "one entry per block"),
-    (lambda: R(2, 2, -1), "blocks must be"),
-    (lambda: N(2, 3, rank_lift=3), "rank_lift must be an integer in 0..2"),
-    (lambda: N(0, 3), "input_dim must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: R(2, 3, 2, input_layer=False), "width == input_dim"),
+        (lambda: R(2, 2, 2, weight_bound=(1.0,)), "one entry per block"),
+        (lambda: R(2, 2, -1), "blocks must be"),
+        (lambda: N(2, 3, rank_lift=3), "rank_lift must be an integer in 0..2"),
+        (lambda: N(0, 3), "input_dim must be a positive integer"),
+    ],
+)
 def test_invalid_resnet_and_node_raise(make, match):
     with pytest.raises(MorsenetError, match=match):
         make()

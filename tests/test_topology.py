@@ -18,7 +18,7 @@ BOX = ((-2.0, 2.0), (-2.0, 2.0))
 
 
 def disk(radius):
-    return lambda p: (p ** 2).sum(dim=1) - radius ** 2
+    return lambda p: (p**2).sum(dim=1) - radius**2
 
 
 def tunnel(width, angle_deg=0.0, r0=0.43):
@@ -29,16 +29,17 @@ def tunnel(width, angle_deg=0.0, r0=0.43):
         u = p[:, 0] * c + p[:, 1] * s
         v = -p[:, 0] * s + p[:, 1] * c
         strip = torch.where(u > 0, v.abs() - width / 2, torch.ones_like(u))
-        return torch.minimum((p ** 2).sum(dim=1) - r0 ** 2, strip)
+        return torch.minimum((p**2).sum(dim=1) - r0**2, strip)
 
     return f
 
 
 def smooth_tunnel(width, r0=0.43, k=200.0):
     """A smooth (soft-min) version of `tunnel` along +x."""
+
     def f(p):
         strip = p[:, 1].abs() - width / 2 + 5 * torch.relu(-p[:, 0]) ** 2
-        disk_part = (p ** 2).sum(dim=1) - r0 ** 2
+        disk_part = (p**2).sum(dim=1) - r0**2
         return -torch.logsumexp(torch.stack([-k * disk_part, -k * strip]), dim=0) / k
 
     return f
@@ -47,7 +48,7 @@ def smooth_tunnel(width, r0=0.43, k=200.0):
 def strip_area_in_ring(width, b, c):
     """Exact area of {b <= |x| <= c, x > 0, |y| < width/2} by fine quadrature in y."""
     y = np.linspace(-width / 2, width / 2, 200001)
-    return float(np.trapezoid(np.sqrt(c ** 2 - y ** 2) - np.sqrt(b ** 2 - y ** 2), y))
+    return float(np.trapezoid(np.sqrt(c**2 - y**2) - np.sqrt(b**2 - y**2), y))
 
 
 def angle_gap_deg(a_rad, b_deg):
@@ -94,8 +95,8 @@ def test_label_components_on_a_spiral():
     n = 61
     classes = np.zeros((n, n), dtype=np.int64)
     for k in range(0, n // 2, 2):
-        classes[k, k:n - k] = classes[n - 1 - k, k:n - k] = 1
-        classes[k:n - k, k] = classes[k:n - k, n - 1 - k] = 1
+        classes[k, k : n - k] = classes[n - 1 - k, k : n - k] = 1
+        classes[k : n - k, k] = classes[k : n - k, n - 1 - k] = 1
         if k + 2 < n // 2:
             classes[k + 1, k + 1] = 1
             classes[k + 2, k + 1] = 0
@@ -115,23 +116,28 @@ def test_disk_is_one_bounded_region_with_the_right_area():
     assert regions.n_regions(1) == 1 and regions.n_bounded(1) == 0
     inner = regions.region_at((0.0, 0.0))
     assert inner.cls == 0 and inner.bounded
-    assert inner.area == pytest.approx(math.pi * 0.45 ** 2, rel=0.03)
+    assert inner.area == pytest.approx(math.pi * 0.45**2, rel=0.03)
     assert inner.centroid == pytest.approx((0.0, 0.0), abs=0.02)
 
 
 def test_two_disks_and_an_annulus():
-    two = lambda p: torch.minimum(((p - torch.tensor([0.8, 0.0], dtype=F64)) ** 2).sum(1),
-                                  ((p + torch.tensor([0.8, 0.0], dtype=F64)) ** 2).sum(1)) - 0.2
+    two = lambda p: (
+        torch.minimum(
+            ((p - torch.tensor([0.8, 0.0], dtype=F64)) ** 2).sum(1),
+            ((p + torch.tensor([0.8, 0.0], dtype=F64)) ** 2).sum(1),
+        )
+        - 0.2
+    )
     assert decision_regions(two, BOX, resolution=128).n_bounded(0) == 2
-    annulus = lambda p: -((p ** 2).sum(1) - 0.25) * ((p ** 2).sum(1) - 1.0)
+    annulus = lambda p: -((p**2).sum(1) - 0.25) * ((p**2).sum(1) - 1.0)
     regions = decision_regions(annulus, BOX, resolution=128)  # class 1 on the ring 0.5 < |x| < 1
     assert regions.n_bounded(1) == 1 and regions.n_bounded(0) == 1 and regions.n_regions(0) == 2
 
 
 def test_threshold_is_on_the_probability():
     regions = decision_regions(disk(0.45), BOX, resolution=256, threshold=0.8)
-    radius = math.sqrt(0.45 ** 2 + math.log(4))  # sigmoid(logit) >= 0.8  <=>  logit >= log 4
-    assert regions.region_at((0, 0)).area == pytest.approx(math.pi * radius ** 2, rel=0.03)
+    radius = math.sqrt(0.45**2 + math.log(4))  # sigmoid(logit) >= 0.8  <=>  logit >= log 4
+    assert regions.region_at((0, 0)).area == pytest.approx(math.pi * radius**2, rel=0.03)
 
 
 def test_enclosed_disk_has_no_tunnel():
@@ -166,11 +172,11 @@ def test_ring_fractions_against_exact_area_and_points():
     width, (b, c) = 0.2, (0.5, 1.0)
     gen = torch.Generator().manual_seed(0)
     n = 4000
-    r = torch.sqrt(b ** 2 + (c ** 2 - b ** 2) * torch.rand(n, generator=gen, dtype=F64))
+    r = torch.sqrt(b**2 + (c**2 - b**2) * torch.rand(n, generator=gen, dtype=F64))
     t = 2 * math.pi * torch.rand(n, generator=gen, dtype=F64)
     pts = torch.stack([r * t.cos(), r * t.sin()], dim=1)
     result = tunnel_analysis(tunnel(width), BOX, ring=(b, c), ring_points=pts)
-    exact = strip_area_in_ring(width, b, c) / (math.pi * (c ** 2 - b ** 2))
+    exact = strip_area_in_ring(width, b, c) / (math.pi * (c**2 - b**2))
     assert result.ring_area_fraction_class0 == pytest.approx(exact, rel=0.05)
     in_strip = ((pts[:, 0] > 0) & (pts[:, 1].abs() < width / 2)).double().mean()
     assert result.ring_points_fraction_class0 == pytest.approx(float(in_strip), abs=1e-12)
@@ -195,7 +201,7 @@ def test_width2_net_without_critical_points_must_tunnel():
 
 
 def test_centre_of_class_one():
-    result = tunnel_analysis(lambda p: 1 - (p ** 2).sum(1), BOX)
+    result = tunnel_analysis(lambda p: 1 - (p**2).sum(1), BOX)
     assert result.centre_class == 1 and not result.bounded and not result.tunnel
     assert "centre is classified 1" in result.summary()
 
@@ -207,13 +213,16 @@ def test_results_serialise_to_json():
     assert json.loads(json.dumps(r)) == r and r["n_bounded"] == {"0": 1, "1": 0}
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(box=((-0.9, 0.9), (-0.9, 0.9))), "box must contain the ring"),
-    (dict(threshold=1.5), "strictly between 0 and 1"),
-    (dict(ring=(1.0, 0.5)), "inner_radius < ring"),
-    (dict(ring_points=torch.zeros(3, 3)), r"shape \(n_points, 2\)"),
-    (dict(box=((-2, 2),)), "takes 2-D points"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(box=((-0.9, 0.9), (-0.9, 0.9))), "box must contain the ring"),
+        (dict(threshold=1.5), "strictly between 0 and 1"),
+        (dict(ring=(1.0, 0.5)), "inner_radius < ring"),
+        (dict(ring_points=torch.zeros(3, 3)), r"shape \(n_points, 2\)"),
+        (dict(box=((-2, 2),)), "takes 2-D points"),
+    ],
+)
 def test_tunnel_analysis_bad_arguments(kwargs, match):
     with pytest.raises(MorsenetError, match=match):
         tunnel_analysis(disk(0.45), **{"box": BOX, **kwargs})

@@ -9,8 +9,7 @@ from morsenet.training import TrainConfig, batch_slices, fit, train
 
 def test_short_training_beats_chance_on_circles():
     data = make_circles(600, seed=0)
-    result = train(dict(kind="mlp", widths=[2, 8, 1]), data, TrainConfig(epochs=40, patience=0), seed=0,
-                   progress=False)
+    result = train(dict(kind="mlp", widths=[2, 8, 1]), data, TrainConfig(epochs=40, patience=0), seed=0, progress=False)
     assert result.history.best_accuracy > 0.85
     assert result.history.epochs_run == 40 and len(result.history.test_accuracy) == 40
     # The restored state is the best epoch's.
@@ -22,8 +21,9 @@ def test_short_training_beats_chance_on_circles():
 def test_same_seed_same_numbers():
     data = make_circles(300, seed=0)
     cfg = TrainConfig(epochs=5, batch_size=32)
-    runs = [train(dict(kind="mlp", widths=[2, 3, 1], batchnorm=True), data, cfg, seed=7, progress=False)
-            for _ in range(2)]
+    runs = [
+        train(dict(kind="mlp", widths=[2, 3, 1], batchnorm=True), data, cfg, seed=7, progress=False) for _ in range(2)
+    ]
     assert runs[0].history.train_loss == runs[1].history.train_loss
     for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters()):
         assert torch.equal(a, b)
@@ -48,15 +48,21 @@ def test_early_stopping_stops():
 
 def test_regression_uses_mse():
     data = get_dataset("square_1d", n_samples=100, seed=0)
-    result = train(dict(kind="resnet", width=1, blocks=2, input_layer=False), data,
-                   TrainConfig(epochs=3, batch_size=10), seed=0, progress=False)
+    result = train(
+        dict(kind="resnet", width=1, blocks=2, input_layer=False),
+        data,
+        TrainConfig(epochs=3, batch_size=10),
+        seed=0,
+        progress=False,
+    )
     assert result.history.test_accuracy == [] and result.history.best_test_loss >= 0
 
 
 def test_float64_training():
     data = make_circles(100, seed=0)
-    result = train(dict(kind="mlp", widths=[2, 3, 1]), data, TrainConfig(epochs=2, dtype="float64"), seed=0,
-                   progress=False)
+    result = train(
+        dict(kind="mlp", widths=[2, 3, 1]), data, TrainConfig(epochs=2, dtype="float64"), seed=0, progress=False
+    )
     assert next(result.model.parameters()).dtype == torch.float64
 
 
@@ -65,13 +71,16 @@ def test_batch_slices_never_leave_a_single_point():
     assert [s.stop - s.start for s in batch_slices(256, 128)] == [128, 128]
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"epochs": 0}, "train.epochs must be an integer >= 1"),
-    ({"lr": -1}, "train.lr must be a number > 0"),
-    ({"threshold": 2}, r"train.threshold must be a number in \[0, 1\]"),
-    ({"dtype": "float16"}, "train.dtype must be one of"),
-    ({"optimizer": "sgd"}, "train has no setting 'optimizer'; allowed"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epochs": 0}, "train.epochs must be an integer >= 1"),
+        ({"lr": -1}, "train.lr must be a number > 0"),
+        ({"threshold": 2}, r"train.threshold must be a number in \[0, 1\]"),
+        ({"dtype": "float16"}, "train.dtype must be one of"),
+        ({"optimizer": "sgd"}, "train has no setting 'optimizer'; allowed"),
+    ],
+)
 def test_bad_train_config(values, message):
     with pytest.raises(MorsenetError, match=message):
         TrainConfig.from_dict(values)

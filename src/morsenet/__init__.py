@@ -10,7 +10,17 @@ from .models import build_model as build_model
 from .models import load as load
 from .models import save as save
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["MLP", "Dataset", "MorsenetError", "NeuralODE", "ResNet", "__version__", "build_model",
-           "get_dataset", "load", "save"]
+__all__ = [
+    "MLP",
+    "Dataset",
+    "MorsenetError",
+    "NeuralODE",
+    "ResNet",
+    "__version__",
+    "build_model",
+    "get_dataset",
+    "load",
+    "save",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .errors import MorsenetError
@@ -28,8 +28,8 @@ def _load_commands() -> dict:
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     commands = _load_commands()
     parser = argparse.ArgumentParser(
-        prog="morsenet",
-        description="Make the embedding restrictions of narrow neural networks visible and measurable.")
+        prog="morsenet", description="Make the embedding restrictions of narrow neural networks visible and measurable."
+    )
     parser.add_argument("--version", action="version", version=f"morsenet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in commands.items():

@@ -21,9 +21,23 @@ from ._spectra import block_jacobian_eigenvalues as block_jacobian_eigenvalues
 from ._spectra import weight_spectra as weight_spectra
 
 __all__ = [
-    "BlockJacobians", "Box", "JacobianGrid", "LayerSpectrum", "PredictionCurve", "PredictionGrid",
-    "TrainingSnapshot", "WeightSpectra", "block_jacobian_eigenvalues", "grid_axes", "grid_points", "jacobian_grid",
-    "prediction_curve", "prediction_grid", "singular_values", "training_snapshots", "weight_spectra",
+    "BlockJacobians",
+    "Box",
+    "JacobianGrid",
+    "LayerSpectrum",
+    "PredictionCurve",
+    "PredictionGrid",
+    "TrainingSnapshot",
+    "WeightSpectra",
+    "block_jacobian_eigenvalues",
+    "grid_axes",
+    "grid_points",
+    "jacobian_grid",
+    "prediction_curve",
+    "prediction_grid",
+    "singular_values",
+    "training_snapshots",
+    "weight_spectra",
 ]
 
 # Critical points, decision-region topology, tunnel test, theory-versus-measurement (_critical_points,
@@ -42,7 +56,16 @@ from ._topology import label_components as label_components
 from ._topology import tunnel_analysis as tunnel_analysis
 
 __all__ += [
-    "Assessment", "CriticalPoint", "CriticalPointSearch", "DecisionRegions", "Region", "TunnelAnalysis",
-    "assess_model", "decision_regions", "find_critical_points", "label_components", "tunnel_analysis",
+    "Assessment",
+    "CriticalPoint",
+    "CriticalPointSearch",
+    "DecisionRegions",
+    "Region",
+    "TunnelAnalysis",
+    "assess_model",
+    "decision_regions",
+    "find_critical_points",
+    "label_components",
+    "tunnel_analysis",
     "winding_number",
 ]

@@ -56,12 +56,18 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "prediction": self.prediction.to_dict(), "critical_points": self.critical_points.to_dict(),
+            "prediction": self.prediction.to_dict(),
+            "critical_points": self.critical_points.to_dict(),
             "regions": None if self.regions is None else self.regions.to_dict(),
             "tunnel": None if self.tunnel is None else self.tunnel.to_dict(),
-            "winding": self.winding, "winding_radius": self.winding_radius, "measured": self.measured,
-            "encloses": self.encloses, "verdict": self.verdict, "agree": self.agree,
-            "reasons": list(self.reasons), "notes": list(self.notes),
+            "winding": self.winding,
+            "winding_radius": self.winding_radius,
+            "measured": self.measured,
+            "encloses": self.encloses,
+            "verdict": self.verdict,
+            "agree": self.agree,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
         }
 
 
@@ -85,9 +91,18 @@ def _input_dim(model: nn.Module) -> int:
     return int(dim)
 
 
-def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None, *, seed: Seed = 0,
-                 ring: tuple[float, float] = (0.5, 1.0), inner_radius: float = 0.3, n_starts: int = 256,
-                 resolution: int = 201, threshold: float = 0.5, ring_points: Tensor | None = None) -> Assessment:
+def assess_model(
+    model: nn.Module,
+    box: Sequence[Sequence[float]] | None = None,
+    *,
+    seed: Seed = 0,
+    ring: tuple[float, float] = (0.5, 1.0),
+    inner_radius: float = 0.3,
+    n_starts: int = 256,
+    resolution: int = 201,
+    threshold: float = 0.5,
+    ring_points: Tensor | None = None,
+) -> Assessment:
     """Compare what the theorems allow a model with what the model actually does.
 
     Contradictions (`agree` False) are measured facts that a theorem rules out for every weight choice:
@@ -124,8 +139,9 @@ def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None,
     except (TypeError, ValueError):
         raise MorsenetError(f"`ring` must be a pair (inner, outer) of radii, got {ring!r}") from None
     if not 0 < inner_radius < b < c:
-        raise MorsenetError(f"need 0 < inner_radius < ring[0] < ring[1], got inner_radius={inner_radius}, "
-                            f"ring={tuple(ring)}")
+        raise MorsenetError(
+            f"need 0 < inner_radius < ring[0] < ring[1], got inner_radius={inner_radius}, ring={tuple(ring)}"
+        )
     prediction = predict(model)
     search = find_critical_points(model, box_t, n_starts=n_starts, seed=seed)
     regions = tunnel = winding = None
@@ -133,8 +149,16 @@ def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None,
     if dim == 2:
         regions = decision_regions(model, box_t, resolution=resolution, threshold=threshold)
         try:
-            tunnel = tunnel_analysis(model, box_t, inner_radius=inner_radius, ring=ring, threshold=threshold,
-                                     ring_points=ring_points, resolution=resolution, regions=regions)
+            tunnel = tunnel_analysis(
+                model,
+                box_t,
+                inner_radius=inner_radius,
+                ring=ring,
+                threshold=threshold,
+                ring_points=ring_points,
+                resolution=resolution,
+                regions=regions,
+            )
         except MorsenetError as err:
             notes.append(f"tunnel test skipped: {err}")
         try:
@@ -157,8 +181,9 @@ def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None,
     if cls == "none" and search.n_degenerate:
         reasons.append(f"{search.n_degenerate} degenerate critical point(s) found, but class none has none")
     if cls == "none" and winding not in (None, 0):
-        reasons.append(f"winding number {winding} around the origin certifies a critical point, which class none "
-                       "rules out")
+        reasons.append(
+            f"winding number {winding} around the origin certifies a critical point, which class none rules out"
+        )
     if prediction.can_enclose is False and encloses:
         reasons.append("the class-0 region around the disk is bounded, but this architecture cannot enclose")
     if cls == "morse_generic" and search.n_degenerate:
@@ -166,22 +191,40 @@ def assess_model(model: nn.Module, box: Sequence[Sequence[float]] | None = None,
     if cls in ("morse_generic", "degenerate_mixed") and encloses is False:
         notes.append("this architecture could enclose the disk, but these weights leave a tunnel")
     if search.n_rejected:
-        notes.append(f"{search.n_rejected} refined start(s) rejected as near-critical artefacts "
-                     "(saturated tails, or gradients small but above the float64 rounding floor)")
+        notes.append(
+            f"{search.n_rejected} refined start(s) rejected as near-critical artefacts "
+            "(saturated tails, or gradients small but above the float64 rounding floor)"
+        )
 
     agree = not reasons
-    verdict = (f"theory says {_theory_phrase(prediction)}; this model shows {_measured_phrase(search, tunnel)}"
-               + ("" if agree else " -- DISAGREEMENT: " + "; ".join(reasons)))
-    return Assessment(prediction=prediction, critical_points=search, regions=regions, tunnel=tunnel,
-                      winding=winding, winding_radius=float(inner_radius), measured=measured, encloses=encloses,
-                      verdict=verdict, agree=agree, reasons=tuple(reasons), notes=tuple(notes))
+    verdict = f"theory says {_theory_phrase(prediction)}; this model shows {_measured_phrase(search, tunnel)}" + (
+        "" if agree else " -- DISAGREEMENT: " + "; ".join(reasons)
+    )
+    return Assessment(
+        prediction=prediction,
+        critical_points=search,
+        regions=regions,
+        tunnel=tunnel,
+        winding=winding,
+        winding_radius=float(inner_radius),
+        measured=measured,
+        encloses=encloses,
+        verdict=verdict,
+        agree=agree,
+        reasons=tuple(reasons),
+        notes=tuple(notes),
+    )
 
 
 def _theory_phrase(prediction: Prediction) -> str:
-    text = {"none": "no critical points", "morse_generic": "critical points possible, generically non-degenerate",
-            "degenerate_mixed": "non-degenerate and degenerate critical points possible",
-            "degenerate_forced": "every critical point degenerate", "constant": "constant output",
-            "unsupported": "activation outside the theory"}[prediction.cls]
+    text = {
+        "none": "no critical points",
+        "morse_generic": "critical points possible, generically non-degenerate",
+        "degenerate_mixed": "non-degenerate and degenerate critical points possible",
+        "degenerate_forced": "every critical point degenerate",
+        "constant": "constant output",
+        "unsupported": "activation outside the theory",
+    }[prediction.cls]
     enclose = {True: "can enclose", False: "cannot enclose (tunnel forced)", None: "enclosure unknown"}
     return f"{prediction.cls} ({text}; {enclose[prediction.can_enclose]})"
 

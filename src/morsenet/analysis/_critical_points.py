@@ -69,9 +69,15 @@ class CriticalPoint:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "location": self.location.tolist(), "value": self.value, "kind": self.kind, "index": self.index,
-            "eigenvalues": self.eigenvalues.tolist(), "gradient_norm": self.gradient_norm,
-            "continuum": self.continuum, "n_merged": self.n_merged, "max_preactivation": self.max_preactivation,
+            "location": self.location.tolist(),
+            "value": self.value,
+            "kind": self.kind,
+            "index": self.index,
+            "eigenvalues": self.eigenvalues.tolist(),
+            "gradient_norm": self.gradient_norm,
+            "continuum": self.continuum,
+            "n_merged": self.n_merged,
+            "max_preactivation": self.max_preactivation,
             "null_directions": None if self.null_directions is None else self.null_directions.tolist(),
         }
         if self.members is not None:
@@ -130,23 +136,33 @@ class CriticalPointSearch:
         if self.flat:
             return "f is constant on the box: every point is critical (degenerate)"
         if not self.points:
-            return (f"no critical points in the box ({self.n_starts} starts, {self.n_rejected} near-critical starts "
-                    "rejected)")
+            return (
+                f"no critical points in the box ({self.n_starts} starts, {self.n_rejected} near-critical starts "
+                "rejected)"
+            )
         parts = [f"{n} {k if n == 1 else _plural(k)}" for k, n in self.counts.items() if n and k != "degenerate"]
         iso = self.n_degenerate - self.n_continua
         if iso:
             parts.append(f"{iso} isolated degenerate")
         if self.n_continua:
-            parts.append(f"{self.n_continua} {'continuum' if self.n_continua == 1 else 'continua'} of degenerate "
-                         "critical points")
+            parts.append(
+                f"{self.n_continua} {'continuum' if self.n_continua == 1 else 'continua'} of degenerate critical points"
+            )
         return f"{len(self.points)} critical {'point' if len(self.points) == 1 else 'points'}: " + ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "points": [p.to_dict() for p in self.points], "counts": dict(self.counts),
-            "n_continua": self.n_continua, "box": [list(b) for b in self.box], "n_starts": self.n_starts,
-            "seed": self.seed, "grad_scale": self.grad_scale, "tolerance": self.tolerance,
-            "n_converged": self.n_converged, "n_rejected": self.n_rejected, "flat": self.flat,
+            "points": [p.to_dict() for p in self.points],
+            "counts": dict(self.counts),
+            "n_continua": self.n_continua,
+            "box": [list(b) for b in self.box],
+            "n_starts": self.n_starts,
+            "seed": self.seed,
+            "grad_scale": self.grad_scale,
+            "tolerance": self.tolerance,
+            "n_converged": self.n_converged,
+            "n_rejected": self.n_rejected,
+            "flat": self.flat,
             "summary": self.summary(),
         }
 
@@ -180,8 +196,9 @@ def _solve_small(a: Tensor, b: Tensor) -> Tensor:
     return (inv @ b[:, :, None])[:, :, 0]
 
 
-def _refine(call: ScalarFn, x: Tensor, *, iters: int, target: float, max_step: float, lo: Tensor, hi: Tensor,
-            escape: float) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _refine(
+    call: ScalarFn, x: Tensor, *, iters: int, target: float, max_step: float, lo: Tensor, hi: Tensor, escape: float
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Minimise |grad f|^2 from every row of x (n, d); returns x, f, grad f, Hessian at the end points."""
     n, d = x.shape
     y, g, h = derivatives(call, x)
@@ -221,8 +238,9 @@ def _refine(call: ScalarFn, x: Tensor, *, iters: int, target: float, max_step: f
 # validation of candidates: symmetric growth of |grad f| (a true critical point) versus a saturated tail
 
 
-def _validate(call: ScalarFn, x: Tensor, g: Tensor, h: Tensor, *, gtol: float, rho: float, diam: float,
-              refine_kw: dict) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+def _validate(
+    call: ScalarFn, x: Tensor, g: Tensor, h: Tensor, *, gtol: float, rho: float, diam: float, refine_kw: dict
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Classify the eigen-directions of each candidate as growth, null (continuum) or bad.
 
     The gradient tolerance is local: gtol times the gradient size the field reaches at distance `rho`,
@@ -291,8 +309,10 @@ def _gradient_floor_fn(f: object) -> Callable[[Tensor], Tensor] | None:
                 steps = [(0.0, 1.0, w, b) for w, b in maps[:-1]]
             else:
                 steps = [(0.0, 1.0, *maps[0])] if cfg.get("input_layer") else []
-                steps += [(float(cfg["skip"]), float(cfg["residual"]), w.detach().clone(), b.detach().clone())
-                          for w, b in model.block_maps()]
+                steps += [
+                    (float(cfg["skip"]), float(cfg["residual"]), w.detach().clone(), b.detach().clone())
+                    for w, b in model.block_maps()
+                ]
     except Exception:  # a module that only looks like ours: no floor, the other checks still apply
         return None
     w_out = maps[-1][0][0]
@@ -367,8 +387,9 @@ def _dedupe(x: Tensor, gn: Tensor, radius: float) -> list[list[int]]:
     return clusters
 
 
-def _path_ok(call: ScalarFn, pairs: list[tuple[int, int]], x: Tensor, *, tol: float, diam: float,
-             refine_kw: dict) -> list[bool]:
+def _path_ok(
+    call: ScalarFn, pairs: list[tuple[int, int]], x: Tensor, *, tol: float, diam: float, refine_kw: dict
+) -> list[bool]:
     """Whether the segment between each pair, pulled onto grad f = 0, is a chain of critical points."""
     if not pairs:
         return []
@@ -387,8 +408,9 @@ def _path_ok(call: ScalarFn, pairs: list[tuple[int, int]], x: Tensor, *, tol: fl
     return ok.tolist()
 
 
-def _continua(call: ScalarFn, x: Tensor, y: Tensor, *, tol: float, ftol: float, diam: float,
-              refine_kw: dict) -> list[list[int]]:
+def _continua(
+    call: ScalarFn, x: Tensor, y: Tensor, *, tol: float, ftol: float, diam: float, refine_kw: dict
+) -> list[list[int]]:
     """Group continuum points into connected continua: k-nearest-neighbour links, then component bridging."""
     m = len(x)
     uf = _UnionFind(m)
@@ -397,8 +419,9 @@ def _continua(call: ScalarFn, x: Tensor, y: Tensor, *, tol: float, ftol: float, 
     dist = torch.cdist(x, x)
     k = min(6, m - 1)
     nbrs = torch.topk(dist, k + 1, largest=False).indices[:, 1:]
-    pairs = sorted({(min(i, int(j)), max(i, int(j))) for i in range(m) for j in nbrs[i]
-                    if abs(float(y[i] - y[int(j)])) <= ftol})
+    pairs = sorted(
+        {(min(i, int(j)), max(i, int(j))) for i in range(m) for j in nbrs[i] if abs(float(y[i] - y[int(j)])) <= ftol}
+    )
     for (i, j), ok in zip(pairs, _path_ok(call, pairs, x, tol=tol, diam=diam, refine_kw=refine_kw)):
         if ok:
             uf.union(i, j)
@@ -444,11 +467,19 @@ def _kind(evals: Tensor, small: Tensor) -> tuple[str, int]:
     return "saddle", index
 
 
-def find_critical_points(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]], *, n_starts: int = 256,
-                         seed: Seed = 0, gtol: float = 1e-14, eig_rtol: float = 1e-6, max_iter: int = 100,
-                         preactivation_bound: float | None = 12.0,
-                         preactivations: Callable[[Tensor], Tensor] | None = None,
-                         merge_radius: float | None = None) -> CriticalPointSearch:
+def find_critical_points(
+    f: nn.Module | ScalarFn,
+    box: Sequence[Sequence[float]],
+    *,
+    n_starts: int = 256,
+    seed: Seed = 0,
+    gtol: float = 1e-14,
+    eig_rtol: float = 1e-6,
+    max_iter: int = 100,
+    preactivation_bound: float | None = 12.0,
+    preactivations: Callable[[Tensor], Tensor] | None = None,
+    merge_radius: float | None = None,
+) -> CriticalPointSearch:
     """Find the critical points of a scalar field in a box (d = 1, 2 or 3), continua included.
 
     Seeded uniform starts are refined by batched Levenberg-Marquardt on grad f = 0 (Gauss-Newton on
@@ -524,8 +555,9 @@ def find_critical_points(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]]
     reps = conv[torch.tensor([c[0] for c in clusters])]
     counts = torch.tensor([len(c) for c in clusters])
     short_kw = dict(refine_kw, iters=12)
-    ok, null, evals, evecs, local_tol = _validate(call, x[reps], g[reps], h[reps], gtol=gtol, rho=1e-3 * diam,
-                                                  diam=diam, refine_kw=short_kw)
+    ok, null, evals, evecs, local_tol = _validate(
+        call, x[reps], g[reps], h[reps], gtol=gtol, rho=1e-3 * diam, diam=diam, refine_kw=short_kw
+    )
     zmax: list[float | None] = [None] * len(reps)
     if pre is not None:
         z = pre(x[reps])
@@ -550,20 +582,60 @@ def find_critical_points(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]]
         r = int(reps[i])
         hscale = max(float(evals[i].abs().max()), gscale / diam)
         kind, index = _kind(evals[i], evals[i].abs() <= eig_rtol * hscale)
-        points.append(CriticalPoint(location=x[r].clone(), value=float(y[r]), kind=kind, index=index,
-                                    eigenvalues=evals[i].clone(), gradient_norm=float(gn[r]),
-                                    n_merged=int(counts[i]), max_preactivation=zmax[i]))
+        points.append(
+            CriticalPoint(
+                location=x[r].clone(),
+                value=float(y[r]),
+                kind=kind,
+                index=index,
+                eigenvalues=evals[i].clone(),
+                gradient_norm=float(gn[r]),
+                n_merged=int(counts[i]),
+                max_preactivation=zmax[i],
+            )
+        )
     if cont_idx:
-        points += _continuum_points(call, x, y, gn, reps, cont_idx, null, evals, evecs, zmax,
-                                    tol=float(local_tol[cont_idx].min()), values=v0, lo=lo, hi=hi, diam=diam,
-                                    refine_kw=short_kw)
+        points += _continuum_points(
+            call,
+            x,
+            y,
+            gn,
+            reps,
+            cont_idx,
+            null,
+            evals,
+            evecs,
+            zmax,
+            tol=float(local_tol[cont_idx].min()),
+            values=v0,
+            lo=lo,
+            hi=hi,
+            diam=diam,
+            refine_kw=short_kw,
+        )
     points.sort(key=lambda p: tuple(p.location.tolist()))
     return CriticalPointSearch(points, box, n_starts, seed_out, gscale, candidate_tol, n_conv, n_rejected)
 
 
-def _continuum_points(call: ScalarFn, x: Tensor, y: Tensor, gn: Tensor, reps: Tensor, cont_idx: list[int],
-                      null: Tensor, evals: Tensor, evecs: Tensor, zmax: list[float | None], *, tol: float,
-                      values: Tensor, lo: Tensor, hi: Tensor, diam: float, refine_kw: dict) -> list[CriticalPoint]:
+def _continuum_points(
+    call: ScalarFn,
+    x: Tensor,
+    y: Tensor,
+    gn: Tensor,
+    reps: Tensor,
+    cont_idx: list[int],
+    null: Tensor,
+    evals: Tensor,
+    evecs: Tensor,
+    zmax: list[float | None],
+    *,
+    tol: float,
+    values: Tensor,
+    lo: Tensor,
+    hi: Tensor,
+    diam: float,
+    refine_kw: dict,
+) -> list[CriticalPoint]:
     """One `CriticalPoint` per connected continuum among the candidates `cont_idx`."""
     cx, cy = x[reps[cont_idx]], y[reps[cont_idx]]
     v = values.nan_to_num()
@@ -580,16 +652,27 @@ def _continuum_points(call: ScalarFn, x: Tensor, y: Tensor, gn: Tensor, reps: Te
             centred = pts - pts.mean(dim=0)
             axis = torch.linalg.svd(centred, full_matrices=False).Vh[0]
             pts = pts[torch.argsort(centred @ axis)]
-        out.append(CriticalPoint(location=x[r].clone(), value=float(y[r]), kind="degenerate",
-                                 index=int(((evals[best] < 0) & ~nd).sum()), eigenvalues=evals[best].clone(),
-                                 gradient_norm=float(gn[r]), continuum=True,
-                                 null_directions=evecs[best][:, nd].T.clone(), n_merged=len(members),
-                                 members=pts.clone(), max_preactivation=zmax[best]))
+        out.append(
+            CriticalPoint(
+                location=x[r].clone(),
+                value=float(y[r]),
+                kind="degenerate",
+                index=int(((evals[best] < 0) & ~nd).sum()),
+                eigenvalues=evals[best].clone(),
+                gradient_norm=float(gn[r]),
+                continuum=True,
+                null_directions=evecs[best][:, nd].T.clone(),
+                n_merged=len(members),
+                members=pts.clone(),
+                max_preactivation=zmax[best],
+            )
+        )
     return out
 
 
-def winding_number(f: nn.Module | ScalarFn, center: Sequence[float] | Tensor, radius: float, *, n: int = 64,
-                   max_points: int = 1 << 15) -> int:
+def winding_number(
+    f: nn.Module | ScalarFn, center: Sequence[float] | Tensor, radius: float, *, n: int = 64, max_points: int = 1 << 15
+) -> int:
     """Index of the gradient field of a 2-D scalar field along a circle (degree of grad f / |grad f|).
 
     Nonzero certifies a critical point inside the circle without finding it: +1 around a non-degenerate
@@ -621,8 +704,10 @@ def winding_number(f: nn.Module | ScalarFn, center: Sequence[float] | Tensor, ra
         pts = c + radius * torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
         _, g, _ = derivatives(call, pts, hessian=False)
         if not bool(torch.isfinite(g).all()) or bool((g == 0).all(dim=1).any()):
-            raise MorsenetError(f"winding number undefined: the gradient vanishes on the circle of radius {radius:g} "
-                                f"around {c.tolist()}")
+            raise MorsenetError(
+                f"winding number undefined: the gradient vanishes on the circle of radius {radius:g} "
+                f"around {c.tolist()}"
+            )
         return torch.atan2(g[:, 1], g[:, 0])
 
     theta = torch.linspace(0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]
@@ -634,8 +719,10 @@ def winding_number(f: nn.Module | ScalarFn, center: Sequence[float] | Tensor, ra
         if not bool(bad.any()):
             return round(float(dphi.sum()) / (2 * math.pi))
         if len(theta) + int(bad.sum()) > max_points:
-            raise MorsenetError(f"winding number undefined: the gradient (nearly) vanishes on the circle of radius "
-                                f"{radius:g} around {c.tolist()}")
+            raise MorsenetError(
+                f"winding number undefined: the gradient (nearly) vanishes on the circle of radius "
+                f"{radius:g} around {c.tolist()}"
+            )
         nxt_theta = torch.roll(theta, -1)
         nxt_theta[-1] += 2 * math.pi
         mid = (theta[bad] + nxt_theta[bad]) / 2

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from torch import Tensor
 
@@ -28,10 +29,16 @@ class TrainingSnapshot:
     spectra: WeightSpectra
 
 
-def training_snapshots(model_config: Mapping[str, Any], epochs: Sequence[int],
-                       states: Sequence[Mapping[str, Tensor]], *, box: Box | None = None,
-                       interval: Interval | None = None, resolution: int = 100,
-                       task: Task = "classification") -> tuple[TrainingSnapshot, ...]:
+def training_snapshots(
+    model_config: Mapping[str, Any],
+    epochs: Sequence[int],
+    states: Sequence[Mapping[str, Tensor]],
+    *,
+    box: Box | None = None,
+    interval: Interval | None = None,
+    resolution: int = 100,
+    task: Task = "classification",
+) -> tuple[TrainingSnapshot, ...]:
     """Rebuild the model at each saved state and evaluate it (no training happens here).
 
     Args:
@@ -57,8 +64,9 @@ def training_snapshots(model_config: Mapping[str, Any], epochs: Sequence[int],
         try:
             model.load_state_dict(state)
         except (RuntimeError, TypeError) as err:
-            raise MorsenetError(f"snapshot at epoch {epoch} does not fit the model "
-                                f"({str(err).strip().splitlines()[0][:120]})") from None
+            raise MorsenetError(
+                f"snapshot at epoch {epoch} does not fit the model ({str(err).strip().splitlines()[0][:120]})"
+            ) from None
         model.eval()
         pred: PredictionGrid | PredictionCurve | None = None
         if dim == 2 and box is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -49,13 +49,14 @@ def check_resolution(resolution: object, *, minimum: int = 2) -> tuple[int, int]
     return nx, ny
 
 
-def grid_axes(box: Box, resolution: int | tuple[int, int], dtype: torch.dtype = torch.float32
-              ) -> tuple[Tensor, Tensor]:
+def grid_axes(box: Box, resolution: int | tuple[int, int], dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """Abscissae (nx,) and ordinates (ny,) of a uniform grid covering `box`, ends included."""
     (x0, x1), (y0, y1) = check_box(box)
     nx, ny = check_resolution(resolution)
-    return (torch.linspace(x0, x1, nx, dtype=torch.float64).to(dtype),
-            torch.linspace(y0, y1, ny, dtype=torch.float64).to(dtype))
+    return (
+        torch.linspace(x0, x1, nx, dtype=torch.float64).to(dtype),
+        torch.linspace(y0, y1, ny, dtype=torch.float64).to(dtype),
+    )
 
 
 def grid_points(xs: Tensor, ys: Tensor) -> Tensor:
@@ -81,10 +82,11 @@ def check_chunk(chunk_size: object) -> int:
     return chunk_size
 
 
-def map_chunks(fn: Callable[[Tensor], tuple[Tensor, ...]], points: Tensor, chunk_size: int = DEFAULT_CHUNK
-               ) -> tuple[Tensor, ...]:
+def map_chunks(
+    fn: Callable[[Tensor], tuple[Tensor, ...]], points: Tensor, chunk_size: int = DEFAULT_CHUNK
+) -> tuple[Tensor, ...]:
     """Apply `fn` to (n, d) `points` in chunks of `chunk_size` rows and concatenate each returned tensor."""
-    parts = [fn(points[s:s + chunk_size]) for s in range(0, points.shape[0], check_chunk(chunk_size))]
+    parts = [fn(points[s : s + chunk_size]) for s in range(0, points.shape[0], check_chunk(chunk_size))]
     return tuple(torch.cat(list(group)) for group in zip(*parts))
 
 
@@ -111,5 +113,6 @@ def check_input_dim(f: object, dim: int, what: str) -> None:
     """A morsenet model must take `dim` inputs for `what`; plain callables are trusted."""
     n = getattr(f, "input_dim", None)
     if isinstance(n, int) and n != dim:
-        raise MorsenetError(f"{what} needs a model with {dim} input{'s' if dim > 1 else ''}; this "
-                            f"{type(f).__name__} takes {n}")
+        raise MorsenetError(
+            f"{what} needs a model with {dim} input{'s' if dim > 1 else ''}; this {type(f).__name__} takes {n}"
+        )

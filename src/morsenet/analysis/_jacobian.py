@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor
 from torch.func import jacrev, vmap
 
 from ..errors import MorsenetError
-from ._grid import (DEFAULT_CHUNK, Box, check_chunk, check_input_dim, eval_mode, grid_axes, grid_points, infer_dtype,
-                    map_chunks)
+from ._grid import (
+    DEFAULT_CHUNK,
+    Box,
+    check_chunk,
+    check_input_dim,
+    eval_mode,
+    grid_axes,
+    grid_points,
+    infer_dtype,
+    map_chunks,
+)
 
 
 @dataclass(frozen=True)
@@ -62,22 +71,32 @@ def singular_values(jacobians: Tensor) -> Tensor:
 def _batched_map(f: Callable, layer: int | None) -> Callable[[Tensor], Tensor]:
     """The map (n, d) -> (n, m) to differentiate: the scalar output (m = 1) or `f.hidden(x, layer)`."""
     if layer is None:
+
         def out(x: Tensor) -> Tensor:
             y = f(x)
             if not isinstance(y, Tensor) or y.shape[0] != x.shape[0] or y[0].numel() != 1:
                 shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
-                raise MorsenetError(f"`f` must map (n, d) points to n scalar outputs, got {shape} for n = "
-                                    f"{x.shape[0]}; for a hidden layer pass a model and `layer=`")
+                raise MorsenetError(
+                    f"`f` must map (n, d) points to n scalar outputs, got {shape} for n = "
+                    f"{x.shape[0]}; for a hidden layer pass a model and `layer=`"
+                )
             return y.reshape(x.shape[0], 1)
+
         return out
     if not hasattr(f, "hidden"):
-        raise MorsenetError(f"`layer={layer}` needs a morsenet model with `hidden(x, layer)`; "
-                            f"{type(f).__name__} has none (use layer=None for a plain callable)")
+        raise MorsenetError(
+            f"`layer={layer}` needs a morsenet model with `hidden(x, layer)`; "
+            f"{type(f).__name__} has none (use layer=None for a plain callable)"
+        )
     n_layers = getattr(f, "n_layers", None)
-    if isinstance(layer, bool) or not isinstance(layer, int) or (n_layers is not None
-                                                                 and not 1 <= layer <= n_layers + 1):
-        raise MorsenetError(f"`layer` must be an integer in 1..{n_layers + 1 if n_layers is not None else 'L+1'} "
-                            f"or None, got {layer!r}")
+    if (
+        isinstance(layer, bool)
+        or not isinstance(layer, int)
+        or (n_layers is not None and not 1 <= layer <= n_layers + 1)
+    ):
+        raise MorsenetError(
+            f"`layer` must be an integer in 1..{n_layers + 1 if n_layers is not None else 'L+1'} or None, got {layer!r}"
+        )
     return lambda x: f.hidden(x, layer).reshape(x.shape[0], -1)
 
 
@@ -87,6 +106,7 @@ def batched_jacobians(g: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     torch.func's vmap of jacrev first; a callable that vmap cannot trace (numpy inside, `.item()`, ...)
     falls back to m batched backward passes, which is exact as long as output i depends on input i only.
     """
+
     def one(p: Tensor) -> Tensor:
         return g(p[None])[0]
 
@@ -99,17 +119,27 @@ def batched_jacobians(g: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
         xg = x.detach().clone().requires_grad_(True)
         y = g(xg)
         if not y.requires_grad:
-            raise MorsenetError("`f` is not differentiable with torch autograd (its output has no gradient); "
-                                "write it with torch operations")
-        rows = [torch.autograd.grad(y[:, i].sum(), xg, retain_graph=i + 1 < y.shape[1], allow_unused=True)[0]
-                for i in range(y.shape[1])]
+            raise MorsenetError(
+                "`f` is not differentiable with torch autograd (its output has no gradient); "
+                "write it with torch operations"
+            )
+        rows = [
+            torch.autograd.grad(y[:, i].sum(), xg, retain_graph=i + 1 < y.shape[1], allow_unused=True)[0]
+            for i in range(y.shape[1])
+        ]
     rows = [torch.zeros_like(x) if r is None else r for r in rows]
     return torch.stack(rows, dim=1).detach()
 
 
-def jacobian_grid(f: Callable[[Tensor], Tensor], box: Box, resolution: int | tuple[int, int] = 100,
-                  layer: int | None = None, *, dtype: torch.dtype | None = None,
-                  chunk_size: int = DEFAULT_CHUNK) -> JacobianGrid:
+def jacobian_grid(
+    f: Callable[[Tensor], Tensor],
+    box: Box,
+    resolution: int | tuple[int, int] = 100,
+    layer: int | None = None,
+    *,
+    dtype: torch.dtype | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> JacobianGrid:
     """Jacobian of `f` (or of its hidden layer `layer`) and its singular values at every point of a grid.
 
     All points go through one vectorised call per chunk (no Python loop over points), so a 1000x1000 grid

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 from ..errors import MorsenetError
-from ._grid import (DEFAULT_CHUNK, Box, Interval, check_chunk, check_input_dim, check_interval, check_resolution,
-                    eval_mode, grid_axes, grid_points, infer_dtype, map_chunks)
+from ._grid import (
+    DEFAULT_CHUNK,
+    Box,
+    Interval,
+    check_chunk,
+    check_input_dim,
+    check_interval,
+    check_resolution,
+    eval_mode,
+    grid_axes,
+    grid_points,
+    infer_dtype,
+    map_chunks,
+)
 from ._jacobian import _batched_map, batched_jacobians
 
 Task = Literal["classification", "regression"]
@@ -60,9 +73,15 @@ def _outputs(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     return y.reshape(-1).detach()
 
 
-def prediction_grid(f: Callable[[Tensor], Tensor], box: Box, resolution: int | tuple[int, int] = 200, *,
-                    task: Task = "classification", dtype: torch.dtype | None = None,
-                    chunk_size: int = 65_536) -> PredictionGrid:
+def prediction_grid(
+    f: Callable[[Tensor], Tensor],
+    box: Box,
+    resolution: int | tuple[int, int] = 200,
+    *,
+    task: Task = "classification",
+    dtype: torch.dtype | None = None,
+    chunk_size: int = 65_536,
+) -> PredictionGrid:
     """Evaluate `f` on a uniform grid over `box`.
 
     Args:
@@ -118,7 +137,7 @@ def derivative_zeros(x: Tensor, y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
     """
     exact = dy == 0
     a, b = dy[:-1], dy[1:]
-    change = (a * b < 0)
+    change = a * b < 0
     i = torch.nonzero(change).reshape(-1)
     t = a[i] / (a[i] - b[i])
     xz = torch.cat([x[exact], x[i] + t * (x[i + 1] - x[i])])
@@ -127,9 +146,15 @@ def derivative_zeros(x: Tensor, y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
     return xz[order], yz[order]
 
 
-def prediction_curve(f: Callable[[Tensor], Tensor], interval: Interval = (-1.0, 1.0), resolution: int = 2001,
-                     *, task: Task = "regression", dtype: torch.dtype | None = None,
-                     chunk_size: int = DEFAULT_CHUNK) -> PredictionCurve:
+def prediction_curve(
+    f: Callable[[Tensor], Tensor],
+    interval: Interval = (-1.0, 1.0),
+    resolution: int = 2001,
+    *,
+    task: Task = "regression",
+    dtype: torch.dtype | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> PredictionCurve:
     """Evaluate a 1-D model and its derivative on `resolution` uniform points of `interval`.
 
     Args:

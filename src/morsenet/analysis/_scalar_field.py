@@ -56,8 +56,9 @@ def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
     elif callable(f):
         fn = f
     else:
-        raise MorsenetError("expected a model or a callable mapping (n, d) points to (n,) values, "
-                            f"got {type(f).__name__}")
+        raise MorsenetError(
+            f"expected a model or a callable mapping (n, d) points to (n,) values, got {type(f).__name__}"
+        )
 
     def call(x: Tensor) -> Tensor:
         y = fn(x)
@@ -66,8 +67,10 @@ def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.shape != (x.shape[0],):
-            raise MorsenetError(f"the function must map points of shape (n, {x.shape[1]}) to values of shape (n,) "
-                                f"or (n, 1), got {tuple(y.shape)}")
+            raise MorsenetError(
+                f"the function must map points of shape (n, {x.shape[1]}) to values of shape (n,) "
+                f"or (n, 1), got {tuple(y.shape)}"
+            )
         return y.to(torch.float64)
 
     return call
@@ -76,7 +79,9 @@ def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
 def evaluate(call: ScalarFn, x: Tensor, *, chunk: int = 65536) -> Tensor:
     """Values of `call` at points x of shape (n, d), without gradients, in chunks; shape (n,)."""
     with torch.no_grad():
-        return torch.cat([call(x[i:i + chunk]) for i in range(0, max(len(x), 1), chunk)]) if len(x) else x.new_zeros(0)
+        return (
+            torch.cat([call(x[i : i + chunk]) for i in range(0, max(len(x), 1), chunk)]) if len(x) else x.new_zeros(0)
+        )
 
 
 def derivatives(call: ScalarFn, x: Tensor, *, hessian: bool = True) -> tuple[Tensor, Tensor, Tensor | None]:

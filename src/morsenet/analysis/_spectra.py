@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -34,9 +35,14 @@ class LayerSpectrum:
         return self.rank == min(self.weight.shape)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.weight.shape),
-                "singular_values": self.singular_values.tolist(), "rank": self.rank, "tol": self.tol,
-                "full_rank": self.full_rank}
+        return {
+            "name": self.name,
+            "shape": list(self.weight.shape),
+            "singular_values": self.singular_values.tolist(),
+            "rank": self.rank,
+            "tol": self.tol,
+            "full_rank": self.full_rank,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,10 @@ def _weights(model: nn.Module | Sequence[Tensor]) -> tuple[list[str], list[Tenso
     mats = list(model)
     for i, w in enumerate(mats):
         if not isinstance(w, Tensor) or w.ndim != 2:
-            raise MorsenetError(f"weight {i} must be a 2-D tensor (out, in), got "
-                                f"{tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__}")
+            raise MorsenetError(
+                f"weight {i} must be a 2-D tensor (out, in), got "
+                f"{tuple(w.shape) if isinstance(w, Tensor) else type(w).__name__}"
+            )
     return [f"layer {i + 1}" for i in range(len(mats))], mats
 
 
@@ -163,8 +171,9 @@ def block_jacobian_eigenvalues(resnet: nn.Module, x: Tensor) -> BlockJacobians:
     x = x.detach().to(dtype)
     x = x[None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] != resnet.input_dim:
-        raise MorsenetError(f"`x` must have shape (n, {resnet.input_dim}) or ({resnet.input_dim},), "
-                            f"got {tuple(x.shape)}")
+        raise MorsenetError(
+            f"`x` must have shape (n, {resnet.input_dim}) or ({resnet.input_dim},), got {tuple(x.shape)}"
+        )
     act = ACTIVATIONS[resnet.activation]
     with torch.no_grad():
         h = x
@@ -178,13 +187,17 @@ def block_jacobian_eigenvalues(resnet: nn.Module, x: Tensor) -> BlockJacobians:
         with torch.enable_grad():
             a = act(z)
             # Elementwise activation: the gradient of the sum is act'(z) at every entry.
-            slope, = torch.autograd.grad(a.sum(), z)
+            (slope,) = torch.autograd.grad(a.sum(), z)
         states.append(h)
         mats.append(resnet.skip * eye + resnet.residual * slope[:, :, None] * w[None])
         h = (resnet.skip * h + resnet.residual * a).detach()
     if not mats:
         empty = torch.zeros(x.shape[0], 0, resnet.width, dtype=dtype)
-        return BlockJacobians(x, empty, empty[..., None].expand(-1, -1, -1, resnet.width),
-                              empty.to(torch.complex64 if dtype == torch.float32 else torch.complex128))
+        return BlockJacobians(
+            x,
+            empty,
+            empty[..., None].expand(-1, -1, -1, resnet.width),
+            empty.to(torch.complex64 if dtype == torch.float32 else torch.complex128),
+        )
     matrices = torch.stack(mats, dim=1)
     return BlockJacobians(x, torch.stack(states, dim=1), matrices, torch.linalg.eigvals(matrices))

@@ -84,8 +84,14 @@ class Region:
     bbox: tuple[tuple[float, float], tuple[float, float]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cls": self.cls, "n_cells": self.n_cells, "area": self.area, "bounded": self.bounded,
-                "centroid": list(self.centroid), "bbox": [list(b) for b in self.bbox]}
+        return {
+            "cls": self.cls,
+            "n_cells": self.n_cells,
+            "area": self.area,
+            "bounded": self.bounded,
+            "centroid": list(self.centroid),
+            "bbox": [list(b) for b in self.bbox],
+        }
 
 
 @dataclass(frozen=True)
@@ -133,14 +139,24 @@ class DecisionRegions:
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"box": [list(b) for b in self.box], "resolution": [len(self.xs), len(self.ys)],
-                "threshold": self.threshold, "regions": [r.to_dict() for r in self.regions],
-                "n_regions": {str(c): self.n_regions(c) for c in (0, 1)},
-                "n_bounded": {str(c): self.n_bounded(c) for c in (0, 1)}, "summary": self.summary()}
+        return {
+            "box": [list(b) for b in self.box],
+            "resolution": [len(self.xs), len(self.ys)],
+            "threshold": self.threshold,
+            "regions": [r.to_dict() for r in self.regions],
+            "n_regions": {str(c): self.n_regions(c) for c in (0, 1)},
+            "n_bounded": {str(c): self.n_bounded(c) for c in (0, 1)},
+            "summary": self.summary(),
+        }
 
 
-def decision_regions(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = ((-2.0, 2.0), (-2.0, 2.0)), *,
-                     resolution: int = 256, threshold: float = 0.5) -> DecisionRegions:
+def decision_regions(
+    f: nn.Module | ScalarFn,
+    box: Sequence[Sequence[float]] = ((-2.0, 2.0), (-2.0, 2.0)),
+    *,
+    resolution: int = 256,
+    threshold: float = 0.5,
+) -> DecisionRegions:
     """Connected components of each class region of a 2-D binary classifier, bounded ones marked.
 
     Args:
@@ -183,12 +199,27 @@ def decision_regions(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = (
     np.minimum.at(ymin, flat, gyn)
     np.maximum.at(ymax, flat, gyn)
     cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
-    regions = tuple(Region(cls=int(cls_of[c]), n_cells=int(sizes[c]), area=float(sizes[c] * cell),
-                           bounded=not bool(touches[c]), centroid=(float(cx[c]), float(cy[c])),
-                           bbox=((float(xmin[c]), float(xmax[c])), (float(ymin[c]), float(ymax[c]))))
-                    for c in range(k))
-    return DecisionRegions(xs=xs, ys=ys, logits=logits, classes=classes, components=torch.from_numpy(comp),
-                           regions=regions, threshold=float(threshold), box=box)
+    regions = tuple(
+        Region(
+            cls=int(cls_of[c]),
+            n_cells=int(sizes[c]),
+            area=float(sizes[c] * cell),
+            bounded=not bool(touches[c]),
+            centroid=(float(cx[c]), float(cy[c])),
+            bbox=((float(xmin[c]), float(xmax[c])), (float(ymin[c]), float(ymax[c]))),
+        )
+        for c in range(k)
+    )
+    return DecisionRegions(
+        xs=xs,
+        ys=ys,
+        logits=logits,
+        classes=classes,
+        components=torch.from_numpy(comp),
+        regions=regions,
+        threshold=float(threshold),
+        box=box,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -253,22 +284,34 @@ class TunnelAnalysis:
         angles = ", ".join(f"{math.degrees(a):.1f} deg" for a in self.crossing_angles) or "n/a"
         width = "n/a" if self.narrowest_width is None else f"{self.narrowest_width:.3g}"
         thin = " (thinner than the grid: found only by the circle test)" if self.thin else ""
-        return (f"tunnel{thin}: the class-0 region around the disk reaches the box edge, crossing the ring at "
-                f"{angles}; narrowest width {width}")
+        return (
+            f"tunnel{thin}: the class-0 region around the disk reaches the box edge, crossing the ring at "
+            f"{angles}; narrowest width {width}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "centre_class": self.centre_class, "tunnel": self.tunnel, "bounded": self.bounded,
-            "crosses_ring": self.crosses_ring, "thin": self.thin, "reach_radius": self.reach_radius,
-            "max_radius": self.max_radius, "grid_touches_edge": self.grid_touches_edge,
+            "centre_class": self.centre_class,
+            "tunnel": self.tunnel,
+            "bounded": self.bounded,
+            "crosses_ring": self.crosses_ring,
+            "thin": self.thin,
+            "reach_radius": self.reach_radius,
+            "max_radius": self.max_radius,
+            "grid_touches_edge": self.grid_touches_edge,
             "crossing_angles_deg": [math.degrees(a) for a in self.crossing_angles],
-            "narrowest_width": self.narrowest_width, "narrowest_radius": self.narrowest_radius,
+            "narrowest_width": self.narrowest_width,
+            "narrowest_radius": self.narrowest_radius,
             "every_ring_circle_has_class0": self.every_ring_circle_has_class0,
             "ring_points_fraction_class0": self.ring_points_fraction_class0,
             "ring_area_fraction_class0": self.ring_area_fraction_class0,
-            "disk_area_fraction_class0": self.disk_area_fraction_class0, "threshold": self.threshold,
-            "inner_radius": self.inner_radius, "ring": list(self.ring), "center": list(self.center),
-            "box": [list(b) for b in self.box], "summary": self.summary(),
+            "disk_area_fraction_class0": self.disk_area_fraction_class0,
+            "threshold": self.threshold,
+            "inner_radius": self.inner_radius,
+            "ring": list(self.ring),
+            "center": list(self.center),
+            "box": [list(b) for b in self.box],
+            "summary": self.summary(),
         }
 
 
@@ -313,8 +356,9 @@ def _bisect(fn: _Circles, r: Tensor, below: Tensor, above: Tensor, thr: float, i
     return (below + above) / 2
 
 
-def _circle_arcs(fn: _Circles, radii: Tensor, n_angles: int, thr: float, k_minima: int
-                 ) -> tuple[list[list[tuple[float, float]]], Tensor, Tensor]:
+def _circle_arcs(
+    fn: _Circles, radii: Tensor, n_angles: int, thr: float, k_minima: int
+) -> tuple[list[list[tuple[float, float]]], Tensor, Tensor]:
     """Class-0 arcs (start, end angle, end > start) on each circle, the circle minima, and the sampled logits."""
     two_pi = 2 * math.pi
     step = two_pi / n_angles
@@ -376,10 +420,12 @@ def _circle_arcs(fn: _Circles, radii: Tensor, n_angles: int, thr: float, k_minim
             owners.append(i)
     if owners:
         r_t = radii[torch.tensor(starts_r)]
-        lo = _bisect(fn, r_t, torch.tensor(starts_in, dtype=torch.float64),
-                     torch.tensor(starts_out, dtype=torch.float64), thr)
-        hi = _bisect(fn, r_t, torch.tensor(ends_in, dtype=torch.float64),
-                     torch.tensor(ends_out, dtype=torch.float64), thr)
+        lo = _bisect(
+            fn, r_t, torch.tensor(starts_in, dtype=torch.float64), torch.tensor(starts_out, dtype=torch.float64), thr
+        )
+        hi = _bisect(
+            fn, r_t, torch.tensor(ends_in, dtype=torch.float64), torch.tensor(ends_out, dtype=torch.float64), thr
+        )
         for i, a, b in zip(owners, lo.tolist(), hi.tolist()):
             a0 = a % two_pi
             arcs[i].append((a0, a0 + (b - a)))
@@ -417,11 +463,21 @@ def _overlap(a: tuple[float, float], b: tuple[float, float], slack: float) -> bo
     return False
 
 
-def tunnel_analysis(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = ((-2.0, 2.0), (-2.0, 2.0)), *,
-                    inner_radius: float = 0.3, ring: tuple[float, float] = (0.5, 1.0), threshold: float = 0.5,
-                    ring_points: Tensor | None = None, center: Sequence[float] = (0.0, 0.0), resolution: int = 257,
-                    n_radii: int = 128, n_angles: int = 512, k_minima: int = 8,
-                    regions: DecisionRegions | None = None) -> TunnelAnalysis:
+def tunnel_analysis(
+    f: nn.Module | ScalarFn,
+    box: Sequence[Sequence[float]] = ((-2.0, 2.0), (-2.0, 2.0)),
+    *,
+    inner_radius: float = 0.3,
+    ring: tuple[float, float] = (0.5, 1.0),
+    threshold: float = 0.5,
+    ring_points: Tensor | None = None,
+    center: Sequence[float] = (0.0, 0.0),
+    resolution: int = 257,
+    n_radii: int = 128,
+    n_angles: int = 512,
+    k_minima: int = 8,
+    regions: DecisionRegions | None = None,
+) -> TunnelAnalysis:
     """Test whether the class-0 region around the disk is enclosed by the ring or escapes through a tunnel.
 
     Two independent measurements are combined. A grid flood fill (`decision_regions`) asks whether the
@@ -459,8 +515,10 @@ def tunnel_analysis(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = ((
         raise MorsenetError(f"need 0 < inner_radius < ring[0] < ring[1], got inner_radius={inner_radius}, ring={ring}")
     max_radius = min(float(c[0]) - box[0][0], box[0][1] - float(c[0]), float(c[1]) - box[1][0], box[1][1] - float(c[1]))
     if max_radius <= c_out:
-        raise MorsenetError(f"the box must contain the ring around the centre with room to spare: the largest circle "
-                            f"inside it has radius {max_radius:.3g} <= ring[1] = {c_out}")
+        raise MorsenetError(
+            f"the box must contain the ring around the centre with room to spare: the largest circle "
+            f"inside it has radius {max_radius:.3g} <= ring[1] = {c_out}"
+        )
     for name, v in (("n_radii", n_radii), ("n_angles", n_angles), ("k_minima", k_minima)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 4:
             raise MorsenetError(f"`{name}` must be an integer >= 4, got {v!r}")
@@ -479,8 +537,9 @@ def tunnel_analysis(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = ((
 
     # circles
     radii = torch.linspace(max_radius / n_radii, max_radius, n_radii, dtype=torch.float64)
-    radii = torch.unique(torch.cat([radii, torch.tensor([inner_radius, b, (b + c_out) / 2, c_out],
-                                                        dtype=torch.float64)]))
+    radii = torch.unique(
+        torch.cat([radii, torch.tensor([inner_radius, b, (b + c_out) / 2, c_out], dtype=torch.float64)])
+    )
     arcs, circle_min, logits = _circle_arcs(fn, radii, n_angles, thr, k_minima)
 
     # Link arcs of neighbouring circles; node 0 is the centre.
@@ -543,17 +602,32 @@ def tunnel_analysis(f: nn.Module | ScalarFn, box: Sequence[Sequence[float]] = ((
     if ring_points is not None:
         pts = torch.as_tensor(ring_points, dtype=torch.float64)
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-            raise MorsenetError(f"`ring_points` must have shape (n_points, 2) with n_points >= 1, got "
-                                f"{tuple(pts.shape)}")
+            raise MorsenetError(
+                f"`ring_points` must have shape (n_points, 2) with n_points >= 1, got {tuple(pts.shape)}"
+            )
         points_frac = float((evaluate(call, pts) < thr).to(torch.float64).mean())
     every_circle = bool((circle_min[ring_mask] < thr).all())
     return TunnelAnalysis(
-        centre_class=centre_class, tunnel=tunnel, bounded=centre_class == 0 and not tunnel,
-        crosses_ring=crosses_ring, thin=tunnel and not grid_touches, reach_radius=reach_radius,
-        max_radius=max_radius, grid_touches_edge=grid_touches, crossing_angles=angles,
+        centre_class=centre_class,
+        tunnel=tunnel,
+        bounded=centre_class == 0 and not tunnel,
+        crosses_ring=crosses_ring,
+        thin=tunnel and not grid_touches,
+        reach_radius=reach_radius,
+        max_radius=max_radius,
+        grid_touches_edge=grid_touches,
+        crossing_angles=angles,
         narrowest_width=None if narrowest is None else narrowest[0],
         narrowest_radius=None if narrowest is None else narrowest[1],
-        every_ring_circle_has_class0=every_circle, ring_points_fraction_class0=points_frac,
-        ring_area_fraction_class0=ring_frac, disk_area_fraction_class0=disk_frac, radii=radii,
-        circle_min_logit=circle_min, threshold=float(threshold), inner_radius=float(inner_radius),
-        ring=(b, c_out), center=(float(c[0]), float(c[1])), box=box)
+        every_ring_circle_has_class0=every_circle,
+        ring_points_fraction_class0=points_frac,
+        ring_area_fraction_class0=ring_frac,
+        disk_area_fraction_class0=disk_frac,
+        radii=radii,
+        circle_min_logit=circle_min,
+        threshold=float(threshold),
+        inner_radius=float(inner_radius),
+        ring=(b, c_out),
+        center=(float(c[0]), float(c[1])),
+        box=box,
+    )

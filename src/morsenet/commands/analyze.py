@@ -11,8 +11,10 @@ from typing import Any
 
 from ..errors import MorsenetError
 
-HELP = ("compare a saved model with the theory: critical points, winding number, decision regions, tunnel test, "
-        "and a theory-versus-measurement verdict")
+HELP = (
+    "compare a saved model with the theory: critical points, winding number, decision regions, tunnel test, "
+    "and a theory-versus-measurement verdict"
+)
 
 
 # Lets `--box -2,2,-2,2` through: argparse otherwise takes any word starting with "-" (other than a plain
@@ -24,15 +26,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     if hasattr(parser, "_negative_number_matcher"):
         parser._negative_number_matcher = _NEGATIVE_LIST
     parser.add_argument("model", metavar="MODEL.pt", help="a checkpoint written by `morsenet run`")
-    parser.add_argument("--box", metavar="LO,HI[,LO,HI...]",
-                        help="search box, one LO,HI pair per input dimension (default -2,2 in each); "
-                             "e.g. --box -2,2,-2,2 or --box=-3,3,-3,3")
+    parser.add_argument(
+        "--box",
+        metavar="LO,HI[,LO,HI...]",
+        help="search box, one LO,HI pair per input dimension (default -2,2 in each); "
+        "e.g. --box -2,2,-2,2 or --box=-3,3,-3,3",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the critical-point search (default 0)")
     parser.add_argument("--starts", type=int, default=256, help="starts of the critical-point search (default 256)")
-    parser.add_argument("--ring", metavar="INNER,OUTER", default="0.5,1.0",
-                        help="radii of the class-1 ring for the tunnel test (default 0.5,1.0)")
-    parser.add_argument("--inner-radius", type=float, default=0.3,
-                        help="radius of the class-0 disk, also of the winding-number circle (default 0.3)")
+    parser.add_argument(
+        "--ring",
+        metavar="INNER,OUTER",
+        default="0.5,1.0",
+        help="radii of the class-1 ring for the tunnel test (default 0.5,1.0)",
+    )
+    parser.add_argument(
+        "--inner-radius",
+        type=float,
+        default=0.3,
+        help="radius of the class-0 disk, also of the winding-number circle (default 0.3)",
+    )
     parser.add_argument("--resolution", type=int, default=201, help="grid nodes per axis (default 201)")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--json", action="store_true", help="print the assessment as JSON")
@@ -53,8 +66,9 @@ def parse_box(text: str, dim: int) -> tuple[tuple[float, float], ...]:
     """Parse "-2,2,-2,2" into ((-2, 2), (-2, 2)) for a `dim`-dimensional model."""
     values = parse_floats(text, "--box")
     if len(values) != 2 * dim:
-        raise MorsenetError(f"--box needs {2 * dim} numbers (LO,HI per input dimension) for this {dim}-D model, "
-                            f"got {len(values)}")
+        raise MorsenetError(
+            f"--box needs {2 * dim} numbers (LO,HI per input dimension) for this {dim}-D model, got {len(values)}"
+        )
     pairs = tuple((values[2 * i], values[2 * i + 1]) for i in range(dim))
     for lo, hi in pairs:
         if not lo < hi:
@@ -66,8 +80,15 @@ def format_assessment(a: Any, path: str) -> str:
     """Human-readable report of an `Assessment`."""
     from .theory import format_prediction
 
-    lines = [f"model: {path}", "", "theory", *("  " + line for line in format_prediction(a.prediction).splitlines()),
-             "", "measurement", f"  critical points: {a.critical_points.summary()}"]
+    lines = [
+        f"model: {path}",
+        "",
+        "theory",
+        *("  " + line for line in format_prediction(a.prediction).splitlines()),
+        "",
+        "measurement",
+        f"  critical points: {a.critical_points.summary()}",
+    ]
     for p in a.critical_points.points[:12]:
         loc = ", ".join(f"{v:+.4f}" for v in p.location.tolist())
         extra = f", continuum of {p.n_merged} points, null dim {p.null_directions.shape[0]}" if p.continuum else ""
@@ -83,8 +104,10 @@ def format_assessment(a: Any, path: str) -> str:
         t = a.tunnel
         lines.append(f"  tunnel test: {t.summary()}")
         every = "yes" if t.every_ring_circle_has_class0 else "no"
-        lines.append(f"    every circle in the ring holds a class-0 point: {every}; "
-                     f"ring area classified 0: {100 * t.ring_area_fraction_class0:.2f}%")
+        lines.append(
+            f"    every circle in the ring holds a class-0 point: {every}; "
+            f"ring area classified 0: {100 * t.ring_area_fraction_class0:.2f}%"
+        )
     for note in a.notes:
         lines.append(f"  note: {note}")
     lines += ["", a.verdict]
@@ -103,8 +126,16 @@ def execute(args: argparse.Namespace) -> int:
     model = load(args.model)
     dim = int(getattr(model, "input_dim", 2))
     box = parse_box(args.box, dim) if args.box else None
-    assessment = assess_model(model, box, seed=args.seed, ring=(ring[0], ring[1]), inner_radius=args.inner_radius,
-                              n_starts=args.starts, resolution=args.resolution, threshold=args.threshold)
+    assessment = assess_model(
+        model,
+        box,
+        seed=args.seed,
+        ring=(ring[0], ring[1]),
+        inner_radius=args.inner_radius,
+        n_starts=args.starts,
+        resolution=args.resolution,
+        threshold=args.threshold,
+    )
     if args.json:
         print(json.dumps({"model": str(args.model), **assessment.to_dict()}, indent=2))
     else:

@@ -9,14 +9,27 @@ HELP = "train a study (default: the prototype's study) and write a run folder wi
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("study", nargs="?", default="default",
-                        help="a bundled study name (see `morsenet list`) or a .toml file (default: default)")
+    parser.add_argument(
+        "study",
+        nargs="?",
+        default="default",
+        help="a bundled study name (see `morsenet list`) or a .toml file (default: default)",
+    )
     parser.add_argument("--out", metavar="DIR", help="run folder to create (default: runs/<study>-<time>)")
-    parser.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
-                        help="override a study value, e.g. train.epochs=50, seed=3, models.mlp_width3.widths=[2,4,1],"
-                             " datasets.circles.n_samples=500 (repeatable)")
-    parser.add_argument("--quick", action="store_true",
-                        help="shrink data (<= 400 points), epochs (<= 15) and retries (1) for a fast check")
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a study value, e.g. train.epochs=50, seed=3, models.mlp_width3.widths=[2,4,1],"
+        " datasets.circles.n_samples=500 (repeatable)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="shrink data (<= 400 points), epochs (<= 15) and retries (1) for a fast check",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or per-model lines")
     parser.add_argument("--no-report", action="store_true", help="skip figures and report.html")
 
@@ -27,7 +40,13 @@ def execute(args: argparse.Namespace) -> int:
     study = load_study(args.study, overrides=args.overrides, quick=args.quick)
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     log(f"study {study.name!r}: {len(study.entries())} model(s) on {len(study.datasets)} data set(s)")
-    path = run_study(study, out=args.out, progress=None if not args.quiet else False, log=log,
-                     report=not args.no_report, quick=args.quick)
+    path = run_study(
+        study,
+        out=args.out,
+        progress=None if not args.quiet else False,
+        log=log,
+        report=not args.no_report,
+        quick=args.quick,
+    )
     print(path)
     return 0

@@ -23,23 +23,36 @@ EPILOG = """examples:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("model", nargs="?", metavar="MODEL.pt",
-                        help="a checkpoint written by `morsenet run` (ranks, norms and read-out are read off it)")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL.pt",
+        help="a checkpoint written by `morsenet run` (ranks, norms and read-out are read off it)",
+    )
     parser.add_argument("--widths", metavar="N0,H1,...,1", help="MLP widths, input first, output 1 last")
-    parser.add_argument("--ranks", metavar="R1,...", help="MLP: rank of each weight matrix W_1..W_{L+1} "
-                        "(default full rank; 0 for the last one means a zero read-out)")
+    parser.add_argument(
+        "--ranks",
+        metavar="R1,...",
+        help="MLP: rank of each weight matrix W_1..W_{L+1} "
+        "(default full rank; 0 for the last one means a zero read-out)",
+    )
     parser.add_argument("--resnet", metavar="N0,WIDTH,BLOCKS", help="ResNet: input dim, block width, block count")
     parser.add_argument("--skip", type=float, default=1.0, help="ResNet skip weight eps (default 1)")
     parser.add_argument("--residual", type=float, default=1.0, help="ResNet residual weight delta (default 1)")
-    parser.add_argument("--weight-bound", type=float, metavar="B",
-                        help="ResNet: bound on every block's ||W_k||_2 (enables rule R1)")
+    parser.add_argument(
+        "--weight-bound", type=float, metavar="B", help="ResNet: bound on every block's ||W_k||_2 (enables rule R1)"
+    )
     parser.add_argument("--no-input-layer", action="store_true", help="ResNet without input layer (width = N0)")
     parser.add_argument("--node", metavar="N,M", help="neural ODE: input dim n, phase-space dim m")
     parser.add_argument("--rank-lift", type=int, metavar="R", help="neural ODE: rank of the lift A (default full)")
-    parser.add_argument("--zero-readout", action="store_true",
-                        help="ResNet / neural ODE: the read-out weight is zero (constant output)")
-    parser.add_argument("--activation", default="tanh",
-                        help="activation (tanh, sigmoid, softplus, identity, relu, leaky_relu, ...; default tanh)")
+    parser.add_argument(
+        "--zero-readout", action="store_true", help="ResNet / neural ODE: the read-out weight is zero (constant output)"
+    )
+    parser.add_argument(
+        "--activation",
+        default="tanh",
+        help="activation (tanh, sigmoid, softplus, identity, relu, leaky_relu, ...; default tanh)",
+    )
     parser.add_argument("--json", action="store_true", help="print the prediction as JSON")
 
 
@@ -60,8 +73,10 @@ def build_architecture(args: argparse.Namespace) -> Any:
 
     given = [name for name in ("model", "widths", "resnet", "node") if getattr(args, name)]
     if len(given) != 1:
-        raise MorsenetError("give exactly one of MODEL.pt, --widths, --resnet or --node"
-                            + (f" (got {', '.join(given)})" if given else ""))
+        raise MorsenetError(
+            "give exactly one of MODEL.pt, --widths, --resnet or --node"
+            + (f" (got {', '.join(given)})" if given else "")
+        )
     if args.model:
         from ..models import load
 
@@ -75,33 +90,47 @@ def build_architecture(args: argparse.Namespace) -> Any:
         dims = parse_ints(args.resnet, "--resnet")
         if len(dims) != 3:
             raise MorsenetError(f"--resnet needs N0,WIDTH,BLOCKS (three integers), got {args.resnet!r}")
-        return ResNetArchitecture(input_dim=dims[0], width=dims[1], blocks=dims[2], skip=args.skip,
-                                  residual=args.residual, activation=args.activation,
-                                  input_layer=not args.no_input_layer, weight_bound=args.weight_bound,
-                                  readout_nonzero=not args.zero_readout)
+        return ResNetArchitecture(
+            input_dim=dims[0],
+            width=dims[1],
+            blocks=dims[2],
+            skip=args.skip,
+            residual=args.residual,
+            activation=args.activation,
+            input_layer=not args.no_input_layer,
+            weight_bound=args.weight_bound,
+            readout_nonzero=not args.zero_readout,
+        )
     dims = parse_ints(args.node, "--node")
     if len(dims) != 2:
         raise MorsenetError(f"--node needs N,M (two integers), got {args.node!r}")
-    return NeuralODEArchitecture(input_dim=dims[0], dim=dims[1], rank_lift=args.rank_lift,
-                                 readout_nonzero=not args.zero_readout, activation=args.activation)
+    return NeuralODEArchitecture(
+        input_dim=dims[0],
+        dim=dims[1],
+        rank_lift=args.rank_lift,
+        readout_nonzero=not args.zero_readout,
+        activation=args.activation,
+    )
 
 
 def format_prediction(pred: Any) -> str:
     """Human-readable lines for a `Prediction`."""
     enclose = {True: "yes", False: "no (a disk inside a ring forces a tunnel)", None: "unknown"}[pred.can_enclose]
     seq = "[" + ",".join(str(w) for w in pred.effective_widths) + "]"
-    return "\n".join([
-        f"kind:              {pred.kind} ({pred.activation})",
-        f"class:             {pred.cls}",
-        f"can enclose:       {enclose}",
-        f"effective widths:  {seq}",
-        f"graph bottleneck:  {'yes' if pred.graph_bottleneck else 'no'}",
-        f"theorems:          {', '.join(pred.theorems) or '-'}",
-        f"provenance:        {', '.join(pred.provenance) or '-'}"
-        "  (P paper, S summary, R reconstruction, D derived, C code, X external)",
-        "",
-        pred.explanation,
-    ])
+    return "\n".join(
+        [
+            f"kind:              {pred.kind} ({pred.activation})",
+            f"class:             {pred.cls}",
+            f"can enclose:       {enclose}",
+            f"effective widths:  {seq}",
+            f"graph bottleneck:  {'yes' if pred.graph_bottleneck else 'no'}",
+            f"theorems:          {', '.join(pred.theorems) or '-'}",
+            f"provenance:        {', '.join(pred.provenance) or '-'}"
+            "  (P paper, S summary, R reconstruction, D derived, C code, X external)",
+            "",
+            pred.explanation,
+        ]
+    )
 
 
 def execute(args: argparse.Namespace) -> int:

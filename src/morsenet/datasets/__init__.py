@@ -1,7 +1,8 @@
 """Data sets: the prototype's disk-inside-ring set, XOR variants, moons, n-D spheres, 1-D x^2 and CSV files."""
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import MorsenetError
 from ._base import Dataset as Dataset
@@ -27,8 +28,10 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 def dataset_parameters(name: str) -> dict[str, Any]:
     """The keyword parameters (with defaults) that the generator `name` accepts."""
     fn = DATASETS[name]
-    return {p.name: (None if p.default is inspect.Parameter.empty else p.default)
-            for p in inspect.signature(fn).parameters.values()}
+    return {
+        p.name: (None if p.default is inspect.Parameter.empty else p.default)
+        for p in inspect.signature(fn).parameters.values()
+    }
 
 
 def get_dataset(name: str, **params: Any) -> Dataset:
@@ -45,5 +48,16 @@ def get_dataset(name: str, **params: Any) -> Dataset:
         raise MorsenetError(f"dataset {name!r}: {err}") from None
 
 
-__all__ = ["DATASETS", "Dataset", "dataset_parameters", "get_dataset", "load_csv", "make_circles", "make_moons",
-           "make_spheres", "make_square_1d", "make_xor", "make_xor_quadrants"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "dataset_parameters",
+    "get_dataset",
+    "load_csv",
+    "make_circles",
+    "make_moons",
+    "make_spheres",
+    "make_square_1d",
+    "make_xor",
+    "make_xor_quadrants",
+]

@@ -55,15 +55,30 @@ class Dataset:
         lo, hi = x.min(0).values, x.max(0).values
         return tuple((float(a) - margin, float(b) + margin) for a, b in zip(lo, hi))
 
-    def to(self, dtype: torch.dtype) -> "Dataset":
+    def to(self, dtype: torch.dtype) -> Dataset:
         """A copy with points (and targets) in `dtype`."""
-        return Dataset(self.name, self.x_train.to(dtype), self.y_train.to(dtype),
-                       self.x_test.to(dtype), self.y_test.to(dtype), self.task, dict(self.params))
+        return Dataset(
+            self.name,
+            self.x_train.to(dtype),
+            self.y_train.to(dtype),
+            self.x_test.to(dtype),
+            self.y_test.to(dtype),
+            self.task,
+            dict(self.params),
+        )
 
 
-def split(name: str, x: Tensor, y: Tensor, *, test_fraction: float, gen: torch.Generator,
-          task: Task = "classification", standardize: bool = False,
-          params: dict[str, Any] | None = None) -> Dataset:
+def split(
+    name: str,
+    x: Tensor,
+    y: Tensor,
+    *,
+    test_fraction: float,
+    gen: torch.Generator,
+    task: Task = "classification",
+    standardize: bool = False,
+    params: dict[str, Any] | None = None,
+) -> Dataset:
     """Shuffle with `gen`, split off `test_fraction` of the points as test set, optionally standardise.
 
     Standardisation uses the training set's mean and standard deviation for both parts.
@@ -83,8 +98,15 @@ def split(name: str, x: Tensor, y: Tensor, *, test_fraction: float, gen: torch.G
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         params["standardize_mean"] = mean.tolist()
         params["standardize_std"] = std.tolist()
-    return Dataset(name, x_train.float().contiguous(), y_train.float().contiguous(),
-                   x_test.float().contiguous(), y_test.float().contiguous(), task, params)
+    return Dataset(
+        name,
+        x_train.float().contiguous(),
+        y_train.float().contiguous(),
+        x_test.float().contiguous(),
+        y_test.float().contiguous(),
+        task,
+        params,
+    )
 
 
 def check_seed(seed: Seed) -> torch.Generator:

@@ -13,8 +13,7 @@ from ..errors import MorsenetError
 from ._base import Dataset, split
 
 
-def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool = False,
-             seed: Seed = 0) -> Dataset:
+def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool = False, seed: Seed = 0) -> Dataset:
     """Read a CSV with a header `x1,...,xn,label` (0/1 classes) or `x1,...,xn,target` (regression).
 
     Raises:
@@ -71,5 +70,13 @@ def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool 
         if y.min() == y.max():
             raise MorsenetError(f"{path}: every label is {int(y[0])}; a classifier needs both classes 0 and 1")
     params = dict(path=str(path), test_fraction=test_fraction, standardize=standardize)
-    return split("csv", x, y, test_fraction=test_fraction, gen=as_generator(seed), task=task,
-                 standardize=standardize, params=params)
+    return split(
+        "csv",
+        x,
+        y,
+        test_fraction=test_fraction,
+        gen=as_generator(seed),
+        task=task,
+        standardize=standardize,
+        params=params,
+    )

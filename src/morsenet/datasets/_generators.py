@@ -27,9 +27,16 @@ def _uniform_shell(n: int, dim: int, r_lo: float, r_hi: float, gen: torch.Genera
     return direction * r
 
 
-def make_circles(n_samples: int = 2000, *, inner_radius: float = 0.5, buffer: float = 0.2,
-                 outer_radius: float = 1.0, test_fraction: float = 0.3, standardize: bool = False,
-                 seed: Seed = 0) -> Dataset:
+def make_circles(
+    n_samples: int = 2000,
+    *,
+    inner_radius: float = 0.5,
+    buffer: float = 0.2,
+    outer_radius: float = 1.0,
+    test_fraction: float = 0.3,
+    standardize: bool = False,
+    seed: Seed = 0,
+) -> Dataset:
     """The prototype's disk-inside-ring set in the plane.
 
     Half the points are uniform by area in the disk |x| <= inner_radius - buffer (label 0), half uniform
@@ -37,22 +44,37 @@ def make_circles(n_samples: int = 2000, *, inner_radius: float = 0.5, buffer: fl
     """
     _check_positive_int("circles", "n_samples", n_samples, 4)
     if not 0 <= buffer < inner_radius < outer_radius:
-        raise MorsenetError("circles: need 0 <= buffer < inner_radius < outer_radius, got "
-                            f"buffer={buffer}, inner_radius={inner_radius}, outer_radius={outer_radius}")
+        raise MorsenetError(
+            "circles: need 0 <= buffer < inner_radius < outer_radius, got "
+            f"buffer={buffer}, inner_radius={inner_radius}, outer_radius={outer_radius}"
+        )
     gen = as_generator(seed)
     n_disk = n_samples // 2
     disk = _uniform_shell(n_disk, 2, 0.0, inner_radius - buffer, gen)
     ring = _uniform_shell(n_samples - n_disk, 2, inner_radius, outer_radius, gen)
     x = torch.cat([disk, ring])
     y = torch.cat([torch.zeros(n_disk), torch.ones(n_samples - n_disk)])
-    params = dict(n_samples=n_samples, inner_radius=inner_radius, buffer=buffer,
-                  outer_radius=outer_radius, test_fraction=test_fraction, standardize=standardize)
-    return split("circles", x, y, test_fraction=test_fraction, gen=gen, standardize=standardize,
-                 params=params)
+    params = dict(
+        n_samples=n_samples,
+        inner_radius=inner_radius,
+        buffer=buffer,
+        outer_radius=outer_radius,
+        test_fraction=test_fraction,
+        standardize=standardize,
+    )
+    return split("circles", x, y, test_fraction=test_fraction, gen=gen, standardize=standardize, params=params)
 
 
-def make_spheres(n_samples: int = 2000, *, dim: int = 2, r1: float = 0.5, r2: float = 1.0,
-                 r3: float = 1.5, test_fraction: float = 0.3, seed: Seed = 0) -> Dataset:
+def make_spheres(
+    n_samples: int = 2000,
+    *,
+    dim: int = 2,
+    r1: float = 0.5,
+    r2: float = 1.0,
+    r3: float = 1.5,
+    test_fraction: float = 0.3,
+    seed: Seed = 0,
+) -> Dataset:
     """Concentric spheres in R^dim: class 0 uniform in the ball |x| <= r1, class 1 in the shell r2..r3."""
     _check_positive_int("spheres", "n_samples", n_samples, 4)
     _check_positive_int("spheres", "dim", dim, 1)
@@ -66,8 +88,7 @@ def make_spheres(n_samples: int = 2000, *, dim: int = 2, r1: float = 0.5, r2: fl
     return split("spheres", x, y, test_fraction=test_fraction, gen=gen, params=params)
 
 
-def make_xor(n_samples: int = 2000, *, noise: float = 0.2, test_fraction: float = 0.2,
-             seed: Seed = 0) -> Dataset:
+def make_xor(n_samples: int = 2000, *, noise: float = 0.2, test_fraction: float = 0.2, seed: Seed = 0) -> Dataset:
     """The prototype's noisy XOR: corners of {0,1}^2 shifted by -0.5 plus Gaussian noise; label = xor."""
     _check_positive_int("xor", "n_samples", n_samples, 4)
     if noise < 0:
@@ -90,8 +111,7 @@ def make_xor_quadrants(n_samples: int = 2000, *, test_fraction: float = 0.2, see
     return split("xor_quadrants", x, y, test_fraction=test_fraction, gen=gen, params=params)
 
 
-def make_moons(n_samples: int = 2000, *, noise: float = 0.1, test_fraction: float = 0.3,
-               seed: Seed = 0) -> Dataset:
+def make_moons(n_samples: int = 2000, *, noise: float = 0.1, test_fraction: float = 0.3, seed: Seed = 0) -> Dataset:
     """Two interleaving half circles (scikit-learn's construction) with Gaussian noise."""
     _check_positive_int("moons", "n_samples", n_samples, 4)
     if noise < 0:
@@ -108,8 +128,7 @@ def make_moons(n_samples: int = 2000, *, noise: float = 0.1, test_fraction: floa
     return split("moons", x, y, test_fraction=test_fraction, gen=gen, params=params)
 
 
-def make_square_1d(n_samples: int = 300, *, noise: float = 0.0, test_fraction: float = 0.2,
-                   seed: Seed = 0) -> Dataset:
+def make_square_1d(n_samples: int = 300, *, noise: float = 0.0, test_fraction: float = 0.2, seed: Seed = 0) -> Dataset:
     """The companion work's 1-D regression: x uniform on [-1, 1], target y = x^2 (+ optional noise)."""
     _check_positive_int("square_1d", "n_samples", n_samples, 4)
     gen = as_generator(seed)

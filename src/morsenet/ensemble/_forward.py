@@ -8,7 +8,7 @@ statistics by treating every (model, feature) pair as its own BatchNorm channel.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -41,8 +41,16 @@ def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, 
     mean, var = buffers[f"{name}.running_mean"], buffers[f"{name}.running_var"]
     if training:
         m, b, c = z.shape
-        out = F.batch_norm(z.transpose(0, 1).reshape(b, m * c), mean.view(-1), var.view(-1), weight.reshape(-1),
-                           bias.reshape(-1), True, bn.momentum, bn.eps)
+        out = F.batch_norm(
+            z.transpose(0, 1).reshape(b, m * c),
+            mean.view(-1),
+            var.view(-1),
+            weight.reshape(-1),
+            bias.reshape(-1),
+            True,
+            bn.momentum,
+            bn.eps,
+        )
         return out.view(b, m, c).transpose(0, 1)
     scale = weight / torch.sqrt(var + bn.eps)
     shift = bias - scale * mean
@@ -123,6 +131,7 @@ def batched_forward(template: nn.Module) -> Forward:
     """
     kind = getattr(template, "kind", None)
     if kind not in FORWARDS:
-        raise NotImplementedError(f"no batched forward for {type(template).__name__} (kind {kind!r}); "
-                                  f"ensembles support {', '.join(FORWARDS)}")
+        raise NotImplementedError(
+            f"no batched forward for {type(template).__name__} (kind {kind!r}); ensembles support {', '.join(FORWARDS)}"
+        )
     return FORWARDS[kind](template)

@@ -23,7 +23,7 @@ class Layout:
     n_models: int
 
     @classmethod
-    def of(cls, tensors: dict[str, Tensor]) -> "Layout":
+    def of(cls, tensors: dict[str, Tensor]) -> Layout:
         """The layout of stacked tensors `{name: (M, ...)}` (all with the same leading M)."""
         ms = {t.shape[0] for t in tensors.values()}
         if len(ms) > 1:
@@ -48,7 +48,7 @@ class Layout:
             return torch.zeros(0)
         return torch.cat([tensors[n].reshape(-1) for n in self.names])
 
-    def select(self, flat: Tensor, keep: Tensor) -> tuple["Layout", Tensor]:
+    def select(self, flat: Tensor, keep: Tensor) -> tuple[Layout, Tensor]:
         """Keep the models at integer positions `keep`; returns the smaller layout and its buffer."""
         views = self.split(flat)
         smaller = Layout(self.names, self.shapes, int(keep.numel()))

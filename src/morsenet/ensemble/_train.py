@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -91,8 +92,9 @@ class _Adam:
     numbers it would get alone, and masking or dropping finished models is a plain index operation.
     """
 
-    def __init__(self, n: int, like: Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self, n: int, like: Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, betas[0], betas[1], eps
         self.exp_avg = torch.zeros(n, dtype=like.dtype, device=like.device)
         self.exp_avg_sq = torch.zeros_like(self.exp_avg)
@@ -131,9 +133,17 @@ def _per_model_loss(task: str, logits: Tensor, target: Tensor) -> Tensor:
     return F.mse_loss(logits, target, reduction="none").mean(1)
 
 
-def train_ensemble(model_config: dict[str, Any], data: Dataset, config: TrainConfig = TrainConfig(), *,
-                   seeds: Iterable[int], device: str | torch.device = "cpu", threads: int | None = 1,
-                   progress: bool | None = None, desc: str = "") -> EnsembleResult:
+def train_ensemble(
+    model_config: dict[str, Any],
+    data: Dataset,
+    config: TrainConfig = TrainConfig(),
+    *,
+    seeds: Iterable[int],
+    device: str | torch.device = "cpu",
+    threads: int | None = 1,
+    progress: bool | None = None,
+    desc: str = "",
+) -> EnsembleResult:
     """Train one model per seed, all at once, each exactly as `training.fit(model, data, config, seed=s)`.
 
     Model `m` starts from `build_model(model_config, seed=seeds[m])`, draws its minibatch order each epoch
@@ -169,8 +179,9 @@ def train_ensemble(model_config: dict[str, Any], data: Dataset, config: TrainCon
         device = torch.device(device)
         torch.zeros(1, device=device)
     except (RuntimeError, AssertionError) as err:
-        raise MorsenetError(f"device {str(device)!r} is not available ({str(err).splitlines()[0]}); "
-                            "use --device cpu") from None
+        raise MorsenetError(
+            f"device {str(device)!r} is not available ({str(err).splitlines()[0]}); use --device cpu"
+        ) from None
     with intra_op_threads(threads if device.type == "cpu" else None):
         return _train(model_config, data, config, seeds, device, progress, desc)
 
@@ -182,8 +193,15 @@ class _Active:
     copies and dropping finished models are a few tensor operations whatever the depth of the model.
     """
 
-    def __init__(self, stacked: dict[str, Tensor], param_names: list[str], buffer_names: list[str],
-                 device: torch.device, dtype: torch.dtype, lr: float) -> None:
+    def __init__(
+        self,
+        stacked: dict[str, Tensor],
+        param_names: list[str],
+        buffer_names: list[str],
+        device: torch.device,
+        dtype: torch.dtype,
+        lr: float,
+    ) -> None:
         m = next(iter(stacked.values())).shape[0]
         self.index = torch.arange(m)  # original model index of each active model (CPU)
         self.p_layout = Layout.of({k: stacked[k] for k in param_names})
@@ -240,8 +258,15 @@ class _Active:
         self._views()
 
 
-def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, seeds: list[int],
-           device: torch.device, progress: bool | None, desc: str) -> EnsembleResult:
+def _train(
+    model_config: dict[str, Any],
+    data: Dataset,
+    config: TrainConfig,
+    seeds: list[int],
+    device: torch.device,
+    progress: bool | None,
+    desc: str,
+) -> EnsembleResult:
     dtype = as_dtype(config.dtype)
     canonical = normalize_config(model_config, input_dim=data.input_dim)
     # The canonical config is already checked: build from it directly (what build_model does after checking).
@@ -284,15 +309,19 @@ def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, see
             idx = perms[:, sl]
             losses = _per_model_loss(data.task, forward(act.param_views(), act.buffer_views, x[idx], True), y[idx])
             # The sum's gradient w.r.t. model m's parameters is the gradient of model m's own mean loss.
-            grad, = torch.autograd.grad(losses.sum(), act.params)
+            (grad,) = torch.autograd.grad(losses.sum(), act.params)
             act.adam.step(act.params, grad)
             totals += losses.detach().to(torch.float64)
         with torch.no_grad():
             logits = forward(act.param_views(detach=True), act.buffer_views, xt.expand(n, *xt.shape), False)
             test_loss = _per_model_loss(data.task, logits, yt.expand(n, -1))
             acc = ((logits >= 0).to(yt.dtype) == yt).float().mean(1) if classify else None
-        for i, tr, te, a in zip(act.index.tolist(), (totals / len(slices)).tolist(), test_loss.tolist(),
-                                acc.tolist() if classify else [None] * n):
+        for i, tr, te, a in zip(
+            act.index.tolist(),
+            (totals / len(slices)).tolist(),
+            test_loss.tolist(),
+            acc.tolist() if classify else [None] * n,
+        ):
             histories[i].train_loss.append(tr)
             histories[i].test_loss.append(te)
             if classify:
@@ -301,8 +330,7 @@ def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, see
         if hasattr(epochs, "set_postfix_str"):
             best = f", best acc {float(act.best_score.max()):.3f}" if classify else ""
             epochs.set_postfix_str(f"{n}/{len(seeds)} training{best}")
-        stopped = act.stale >= config.patience if config.patience else torch.zeros(n, dtype=torch.bool,
-                                                                                     device=device)
+        stopped = act.stale >= config.patience if config.patience else torch.zeros(n, dtype=torch.bool, device=device)
         if epoch == config.epochs - 1:
             finish(torch.nonzero(stopped).flatten(), True)
             finish(torch.nonzero(~stopped).flatten(), False)
@@ -314,5 +342,3 @@ def _train(model_config: dict[str, Any], data: Dataset, config: TrainConfig, see
     if hasattr(epochs, "close"):
         epochs.close()
     return EnsembleResult(canonical, seeds, histories, config, final, data.task)
-
-

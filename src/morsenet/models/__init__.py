@@ -14,5 +14,18 @@ from ._registry import model_parameters as model_parameters
 from ._registry import normalize_config as normalize_config
 from ._resnet import ResNet as ResNet
 
-__all__ = ["ACTIVATIONS", "MLP", "MODELS", "NeuralODE", "ResNet", "build_model", "count_parameters", "load",
-           "mlp_widths", "model_parameters", "normalize_config", "read_checkpoint", "save"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "MODELS",
+    "NeuralODE",
+    "ResNet",
+    "build_model",
+    "count_parameters",
+    "load",
+    "mlp_widths",
+    "model_parameters",
+    "normalize_config",
+    "read_checkpoint",
+    "save",
+]

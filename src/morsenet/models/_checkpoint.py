@@ -47,11 +47,15 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         first = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
         raise MorsenetError(f"{path}: not a readable morsenet checkpoint ({first})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise MorsenetError(f"{path}: not a morsenet checkpoint (no '{FORMAT}' marker); "
-                            "checkpoints are written by `morsenet run` into models/")
+        raise MorsenetError(
+            f"{path}: not a morsenet checkpoint (no '{FORMAT}' marker); "
+            "checkpoints are written by `morsenet run` into models/"
+        )
     if payload.get("version") != VERSION:
-        raise MorsenetError(f"{path}: checkpoint version {payload.get('version')!r} is not supported "
-                            f"(this morsenet reads version {VERSION})")
+        raise MorsenetError(
+            f"{path}: checkpoint version {payload.get('version')!r} is not supported "
+            f"(this morsenet reads version {VERSION})"
+        )
     try:
         config, meta = json.loads(payload["config"]), json.loads(payload["meta"])
         state = payload["state_dict"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,7 @@ def seeded_init(seed: Seed) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init_seed)
         yield
+
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": torch.tanh,

@@ -6,9 +6,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from ..errors import MorsenetError
 from .._validation import Seed
-from ._common import seeded_init, ACTIVATIONS, FoldableBatchNorm, activation_fn, fold
+from ..errors import MorsenetError
+from ._common import ACTIVATIONS, FoldableBatchNorm, activation_fn, fold, seeded_init
 
 
 def mlp_widths(input_dim: int, width: int, depth: int, *, bottleneck: bool = False) -> list[int]:
@@ -41,8 +41,7 @@ class MLP(nn.Module):
 
     kind = "mlp"
 
-    def __init__(self, widths: list[int], activation: str = "tanh", batchnorm: bool = False, *,
-                 seed: Seed = 0) -> None:
+    def __init__(self, widths: list[int], activation: str = "tanh", batchnorm: bool = False, *, seed: Seed = 0) -> None:
         super().__init__()
         widths = [int(w) for w in widths]
         if len(widths) < 2 or widths[-1] != 1 or min(widths) < 1:
@@ -87,10 +86,8 @@ class MLP(nn.Module):
 
     def affine_maps(self) -> list[tuple[Tensor, Tensor]]:
         """(W, b) of every layer in order, eval-mode BatchNorm folded in; the last is the read-out."""
-        maps = [fold(lin, None if self.norms is None else self.norms[i])
-                for i, lin in enumerate(self.hidden_layers)]
+        maps = [fold(lin, None if self.norms is None else self.norms[i]) for i, lin in enumerate(self.hidden_layers)]
         return maps + [fold(self.readout, None)]
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "mlp", "widths": list(self.widths), "activation": self.activation,
-                "batchnorm": self.batchnorm}
+        return {"kind": "mlp", "widths": list(self.widths), "activation": self.activation, "batchnorm": self.batchnorm}

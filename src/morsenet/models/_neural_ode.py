@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..errors import MorsenetError
 from .._validation import Seed
-from ._common import seeded_init, ACTIVATIONS, activation_fn, fold
+from ..errors import MorsenetError
+from ._common import ACTIVATIONS, activation_fn, fold, seeded_init
 
 VECTOR_FIELDS = ("outside", "inside")
 
@@ -28,8 +28,18 @@ class NeuralODE(nn.Module):
 
     kind = "neural_ode"
 
-    def __init__(self, input_dim: int, dim: int, T: float = 1.0, steps: int = 20, pieces: int = 10,
-                 vector_field: str = "outside", activation: str = "tanh", *, seed: Seed = 0) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        dim: int,
+        T: float = 1.0,
+        steps: int = 20,
+        pieces: int = 10,
+        vector_field: str = "outside",
+        activation: str = "tanh",
+        *,
+        seed: Seed = 0,
+    ) -> None:
         super().__init__()
         if input_dim < 1 or dim < 1:
             raise MorsenetError(f"neural_ode: need input_dim, dim >= 1, got {input_dim}, {dim}")
@@ -38,7 +48,9 @@ class NeuralODE(nn.Module):
         if pieces < 1 or steps < 1 or steps % pieces:
             raise MorsenetError(f"neural_ode: steps ({steps}) must be a positive multiple of pieces ({pieces})")
         if vector_field not in VECTOR_FIELDS:
-            raise MorsenetError(f"neural_ode: vector_field must be one of {', '.join(VECTOR_FIELDS)}, got {vector_field!r}")
+            raise MorsenetError(
+                f"neural_ode: vector_field must be one of {', '.join(VECTOR_FIELDS)}, got {vector_field!r}"
+            )
         activation_fn(activation)
         self.input_dim, self.dim, self.T = int(input_dim), int(dim), float(T)
         self.steps, self.pieces = int(steps), int(pieces)
@@ -91,13 +103,21 @@ class NeuralODE(nn.Module):
         return fold(self.readout_layer, None)
 
     def field_maps(self) -> list[tuple[Tensor, Tensor]]:
-        return [(self.field_weight[i].detach().clone(), self.field_bias[i].detach().clone())
-                for i in range(self.pieces)]
+        return [
+            (self.field_weight[i].detach().clone(), self.field_bias[i].detach().clone()) for i in range(self.pieces)
+        ]
 
     def affine_maps(self) -> list[tuple[Tensor, Tensor]]:
         return [self.lift(), *self.field_maps(), self.readout()]
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "neural_ode", "input_dim": self.input_dim, "dim": self.dim, "T": self.T,
-                "steps": self.steps, "pieces": self.pieces, "vector_field": self.vector_field,
-                "activation": self.activation}
+        return {
+            "kind": "neural_ode",
+            "input_dim": self.input_dim,
+            "dim": self.dim,
+            "T": self.T,
+            "steps": self.steps,
+            "pieces": self.pieces,
+            "vector_field": self.vector_field,
+            "activation": self.activation,
+        }

@@ -18,9 +18,24 @@ MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "resnet": ResNet, "neural_ode"
 # Shorthand accepted for MLPs instead of an explicit width list (the prototype's FFnet arguments).
 _MLP_SHORTHAND = {"width", "depth", "bottleneck", "input_dim"}
 
-_TYPES = {"widths": list, "activation": str, "batchnorm": bool, "input_layer": bool, "vector_field": str,
-          "input_dim": int, "width": int, "blocks": int, "dim": int, "steps": int, "pieces": int,
-          "depth": int, "bottleneck": bool, "skip": float, "residual": float, "T": float}
+_TYPES = {
+    "widths": list,
+    "activation": str,
+    "batchnorm": bool,
+    "input_layer": bool,
+    "vector_field": str,
+    "input_dim": int,
+    "width": int,
+    "blocks": int,
+    "dim": int,
+    "steps": int,
+    "pieces": int,
+    "depth": int,
+    "bottleneck": bool,
+    "skip": float,
+    "residual": float,
+    "T": float,
+}
 
 
 def model_parameters(kind: str) -> list[str]:
@@ -67,19 +82,23 @@ def normalize_config(config: dict[str, Any], *, input_dim: int | None = None) ->
             n = config.pop("input_dim", input_dim)
             if n is None:
                 raise MorsenetError("model 'mlp': width/depth shorthand needs the input dimension (input_dim)")
-            config["widths"] = mlp_widths(n, config.pop("width"), config.pop("depth"),
-                                          bottleneck=config.pop("bottleneck", False))
+            config["widths"] = mlp_widths(
+                n, config.pop("width"), config.pop("depth"), bottleneck=config.pop("bottleneck", False)
+            )
         if input_dim is not None and config["widths"][0] != input_dim:
-            raise MorsenetError(f"model 'mlp': widths start with {config['widths'][0]} but the data has "
-                                f"{input_dim} input dimensions; make widths[0] = {input_dim}")
+            raise MorsenetError(
+                f"model 'mlp': widths start with {config['widths'][0]} but the data has "
+                f"{input_dim} input dimensions; make widths[0] = {input_dim}"
+            )
     else:
         if "input_dim" not in config:
             if input_dim is None:
                 raise MorsenetError(f"model {kind!r}: input_dim is missing")
             config["input_dim"] = input_dim
         elif input_dim is not None and config["input_dim"] != input_dim:
-            raise MorsenetError(f"model {kind!r}: input_dim is {config['input_dim']} but the data has "
-                                f"{input_dim} dimensions")
+            raise MorsenetError(
+                f"model {kind!r}: input_dim is {config['input_dim']} but the data has {input_dim} dimensions"
+            )
     # Building checks the remaining ranges; the canonical form is what the model reports.
     model = MODELS[kind](**config)
     return model.config()

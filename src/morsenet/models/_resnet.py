@@ -6,9 +6,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from ..errors import MorsenetError
 from .._validation import Seed
-from ._common import seeded_init, ACTIVATIONS, FoldableBatchNorm, activation_fn, fold
+from ..errors import MorsenetError
+from ._common import ACTIVATIONS, FoldableBatchNorm, activation_fn, fold, seeded_init
 
 
 class ResNet(nn.Module):
@@ -23,15 +23,29 @@ class ResNet(nn.Module):
 
     kind = "resnet"
 
-    def __init__(self, input_dim: int, width: int, blocks: int, skip: float = 1.0, residual: float = 1.0,
-                 activation: str = "tanh", batchnorm: bool = False, input_layer: bool = True, *,
-                 seed: Seed = 0) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        width: int,
+        blocks: int,
+        skip: float = 1.0,
+        residual: float = 1.0,
+        activation: str = "tanh",
+        batchnorm: bool = False,
+        input_layer: bool = True,
+        *,
+        seed: Seed = 0,
+    ) -> None:
         super().__init__()
         if input_dim < 1 or width < 1 or blocks < 0:
-            raise MorsenetError(f"resnet: need input_dim, width >= 1 and blocks >= 0, got {input_dim}, {width}, {blocks}")
+            raise MorsenetError(
+                f"resnet: need input_dim, width >= 1 and blocks >= 0, got {input_dim}, {width}, {blocks}"
+            )
         if not input_layer and width != input_dim:
-            raise MorsenetError(f"resnet: input_layer=false needs width == input_dim, got width {width}, "
-                                f"input_dim {input_dim}; set input_layer=true or width={input_dim}")
+            raise MorsenetError(
+                f"resnet: input_layer=false needs width == input_dim, got width {width}, "
+                f"input_dim {input_dim}; set input_layer=true or width={input_dim}"
+            )
         activation_fn(activation)
         self.input_dim, self.width, self.n_blocks = int(input_dim), int(width), int(blocks)
         self.skip, self.residual = float(skip), float(residual)
@@ -89,6 +103,14 @@ class ResNet(nn.Module):
         return maps + self.block_maps() + [self.readout()]
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "resnet", "input_dim": self.input_dim, "width": self.width, "blocks": self.n_blocks,
-                "skip": self.skip, "residual": self.residual, "activation": self.activation,
-                "batchnorm": self.batchnorm, "input_layer": self.has_input_layer}
+        return {
+            "kind": "resnet",
+            "input_dim": self.input_dim,
+            "width": self.width,
+            "blocks": self.n_blocks,
+            "skip": self.skip,
+            "residual": self.residual,
+            "activation": self.activation,
+            "batchnorm": self.batchnorm,
+            "input_layer": self.has_input_layer,
+        }

@@ -11,14 +11,22 @@ def plot_curve(curve: Any, ax: Any = None, *, data: Any = None, title: str | Non
     """The model's curve (a `PredictionCurve`) over the data points, with critical points marked."""
     ax = new_axes(ax, figsize=(5.5, 3.8))
     if data is not None:
-        ax.scatter(to_numpy(data.x_train)[:, 0], to_numpy(data.y_train), s=10, color="0.5", alpha=0.6,
-                   label="train")
-        ax.scatter(to_numpy(data.x_test)[:, 0], to_numpy(data.y_test), s=12, color="C1", alpha=0.8,
-                   edgecolors="black", linewidths=0.4, label="test")
+        ax.scatter(to_numpy(data.x_train)[:, 0], to_numpy(data.y_train), s=10, color="0.5", alpha=0.6, label="train")
+        ax.scatter(
+            to_numpy(data.x_test)[:, 0],
+            to_numpy(data.y_test),
+            s=12,
+            color="C1",
+            alpha=0.8,
+            edgecolors="black",
+            linewidths=0.4,
+            label="test",
+        )
     ax.plot(to_numpy(curve.x), to_numpy(curve.y), color="C0", lw=2, label="model")
     if curve.zeros.numel():
-        ax.scatter(to_numpy(curve.zeros), to_numpy(curve.zero_values), marker="X", s=60, color="C3", zorder=5,
-                   label="f' = 0")
+        ax.scatter(
+            to_numpy(curve.zeros), to_numpy(curve.zero_values), marker="X", s=60, color="C3", zorder=5, label="f' = 0"
+        )
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.grid(True, ls="--", lw=0.4)
@@ -34,8 +42,15 @@ def plot_derivative(curve: Any, ax: Any = None, *, title: str | None = None) -> 
     ax.axhline(0.0, color="black", lw=0.8)
     n = curve.zeros.numel()
     if n:
-        ax.scatter(to_numpy(curve.zeros), [0.0] * n, marker="X", s=60, color="C3", zorder=5,
-                   label=f"{n} zero{'s' if n > 1 else ''}")
+        ax.scatter(
+            to_numpy(curve.zeros),
+            [0.0] * n,
+            marker="X",
+            s=60,
+            color="C3",
+            zorder=5,
+            label=f"{n} zero{'s' if n > 1 else ''}",
+        )
     ax.set_xlabel("x")
     ax.set_ylabel("f'(x)")
     ax.grid(True, ls="--", lw=0.4)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ._curve import plot_curve, plot_derivative
 from ._maps import plot_decision_boundary, plot_level_sets, plot_singular_value_map, plot_surface
-from ._training import plot_accuracy, plot_dataset, plot_loss
 from ._style import set_title
+from ._training import plot_accuracy, plot_dataset, plot_loss
 from ._weights import plot_weight_heatmaps, plot_weight_spectra
 
 # Panel name -> drawing function(result, ax, **kwargs). A comparison row maps panel names to results.
@@ -29,12 +30,21 @@ PANELS: dict[str, Callable[..., Any]] = {
 }
 
 
-def grid_spacing(fig: Any, *, left: float = 0.75, right: float = 0.25, top: float = 0.45, bottom: float = 0.75,
-                 wspace: float = 0.55, hspace: float = 0.6) -> None:
+def grid_spacing(
+    fig: Any,
+    *,
+    left: float = 0.75,
+    right: float = 0.25,
+    top: float = 0.45,
+    bottom: float = 0.75,
+    wspace: float = 0.55,
+    hspace: float = 0.6,
+) -> None:
     """Fixed margins in inches (fast, unlike `tight_layout`, which measures every tick label of every panel)."""
     w, h = fig.get_size_inches()
-    fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h, wspace=wspace,
-                        hspace=hspace)
+    fig.subplots_adjust(
+        left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h, wspace=wspace, hspace=hspace
+    )
 
 
 def new_figure(figsize: tuple[float, float], *, pyplot: bool = True) -> Any:
@@ -48,8 +58,13 @@ def new_figure(figsize: tuple[float, float], *, pyplot: bool = True) -> Any:
     return Figure(figsize=figsize)
 
 
-def plot_comparison(rows: Mapping[str, Mapping[str, Any]], columns: Sequence[str], *,
-                    panel_size: tuple[float, float] = (4.2, 3.6), pyplot: bool = True) -> Any:
+def plot_comparison(
+    rows: Mapping[str, Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    panel_size: tuple[float, float] = (4.2, 3.6),
+    pyplot: bool = True,
+) -> Any:
     """One row per model, one column per panel, e.g. decision boundary | min SV | max SV | weight spectra.
 
     Args:
@@ -95,8 +110,15 @@ def _draw_snapshot(snapshot: Any, ax_pred: Any, ax_sv: Any, *, data: Any, sv_top
 
 
 def _sv_top(snapshots: Sequence[Any]) -> float:
-    return 1.5 * max([float(layer.singular_values.max()) for s in snapshots for layer in s.spectra.layers
-                      if layer.singular_values.numel()] + [1e-3])
+    return 1.5 * max(
+        [
+            float(layer.singular_values.max())
+            for s in snapshots
+            for layer in s.spectra.layers
+            if layer.singular_values.numel()
+        ]
+        + [1e-3]
+    )
 
 
 def plot_snapshots(snapshots: Sequence[Any], *, data: Any = None, columns: int = 5, pyplot: bool = True) -> Any:
@@ -126,8 +148,15 @@ def plot_snapshots(snapshots: Sequence[Any], *, data: Any = None, columns: int =
     return fig
 
 
-def save_figure(fig: Any, stem: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150,
-                tight: bool = False, palette: bool = False) -> list[Path]:
+def save_figure(
+    fig: Any,
+    stem: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    dpi: int = 150,
+    tight: bool = False,
+    palette: bool = False,
+) -> list[Path]:
     """Save `fig` as `stem.<format>` for each format (png, svg, pdf); returns the written paths.
 
     `tight=True` crops to the drawn content (one extra draw); lay the figure out with `tight_layout` instead
@@ -139,8 +168,12 @@ def save_figure(fig: Any, stem: str | Path, *, formats: Sequence[str] = ("png",)
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        kwargs = dict(dpi=dpi, bbox_inches="tight" if tight else None, format=fmt,
-                      metadata={"Software": None} if fmt == "png" else None)
+        kwargs = dict(
+            dpi=dpi,
+            bbox_inches="tight" if tight else None,
+            format=fmt,
+            metadata={"Software": None} if fmt == "png" else None,
+        )
         if fmt == "png" and palette:
             import io
 
@@ -157,8 +190,9 @@ def save_figure(fig: Any, stem: str | Path, *, formats: Sequence[str] = ("png",)
     return paths
 
 
-def animate_snapshots(snapshots: Sequence[Any], path: str | Path, *, data: Any = None, dpi: int = 80,
-                      duration_ms: int = 600) -> Path:
+def animate_snapshots(
+    snapshots: Sequence[Any], path: str | Path, *, data: Any = None, dpi: int = 80, duration_ms: int = 600
+) -> Path:
     """Write an animated GIF (via Pillow): one frame per snapshot, boundary and weight spectra side by side."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

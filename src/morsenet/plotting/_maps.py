@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from ._style import (BOUNDED_COLOR, CLASS_COLORS, KIND_LABELS, KIND_MARKERS, RING_COLOR, TUNNEL_COLOR, extent, field,
-                     new_axes, probability_cmap, set_title, to_numpy)
+from ._style import (
+    BOUNDED_COLOR,
+    CLASS_COLORS,
+    KIND_LABELS,
+    KIND_MARKERS,
+    RING_COLOR,
+    TUNNEL_COLOR,
+    extent,
+    field,
+    new_axes,
+    probability_cmap,
+    set_title,
+    to_numpy,
+)
 
 
 def _scatter_points(ax: Any, data: Any, which: str) -> None:
@@ -19,9 +32,18 @@ def _scatter_points(ax: Any, data: Any, which: str) -> None:
     ax.scatter(x[:, 0], x[:, 1], s=14, c=colors, edgecolors="black", linewidths=0.4, alpha=0.9)
 
 
-def plot_decision_boundary(prediction: Any, ax: Any = None, *, data: Any = None, points: str = "test",
-                           critical_points: Iterable[Any] | None = None, tunnel: Any = None, colorbar: bool = True,
-                           legend: bool = True, title: str | None = None) -> Any:
+def plot_decision_boundary(
+    prediction: Any,
+    ax: Any = None,
+    *,
+    data: Any = None,
+    points: str = "test",
+    critical_points: Iterable[Any] | None = None,
+    tunnel: Any = None,
+    colorbar: bool = True,
+    legend: bool = True,
+    title: str | None = None,
+) -> Any:
     """Probability heat map (blue 0, white 0.5, orange 1) with the 0.5 contour and the data's points.
 
     Args:
@@ -36,12 +58,21 @@ def plot_decision_boundary(prediction: Any, ax: Any = None, *, data: Any = None,
     ax = new_axes(ax)
     values = to_numpy(prediction.values)
     classify = prediction.probabilities is not None
-    im = ax.imshow(values, origin="lower", extent=extent(prediction.xs, prediction.ys), aspect="auto",
-                   cmap=probability_cmap() if classify else "viridis", vmin=0 if classify else None,
-                   vmax=1 if classify else None, interpolation="bilinear", alpha=0.9)
+    im = ax.imshow(
+        values,
+        origin="lower",
+        extent=extent(prediction.xs, prediction.ys),
+        aspect="auto",
+        cmap=probability_cmap() if classify else "viridis",
+        vmin=0 if classify else None,
+        vmax=1 if classify else None,
+        interpolation="bilinear",
+        alpha=0.9,
+    )
     if classify and values.min() < 0.5 < values.max():
-        ax.contour(to_numpy(prediction.xs), to_numpy(prediction.ys), values, levels=[0.5], colors="black",
-                   linewidths=1.2)
+        ax.contour(
+            to_numpy(prediction.xs), to_numpy(prediction.ys), values, levels=[0.5], colors="black", linewidths=1.2
+        )
     _scatter_points(ax, data, points)
     if tunnel is not None:
         plot_tunnel(tunnel, ax, legend=False)
@@ -63,8 +94,9 @@ def plot_decision_boundary(prediction: Any, ax: Any = None, *, data: Any = None,
     return ax
 
 
-def plot_level_sets(prediction: Any, ax: Any = None, *, levels: int = 20, data: Any = None,
-                    title: str | None = None) -> Any:
+def plot_level_sets(
+    prediction: Any, ax: Any = None, *, levels: int = 20, data: Any = None, title: str | None = None
+) -> Any:
     """Contour lines of the logit (the function the theorems are about), the zero level in black."""
     ax = new_axes(ax)
     xs, ys, z = to_numpy(prediction.xs), to_numpy(prediction.ys), to_numpy(prediction.logits)
@@ -87,9 +119,18 @@ def log_levels(values: np.ndarray, n: int = 50, eps: float = 1e-4) -> np.ndarray
     return np.geomspace(eps, top + eps, n) - eps
 
 
-def plot_singular_value_map(jacobians: Any, ax: Any = None, *, which: str = "min", n_levels: int = 50,
-                            eps: float = 1e-4, colorbar: bool = True, critical_points: Iterable[Any] | None = None,
-                            legend: bool = False, title: str | None = None) -> Any:
+def plot_singular_value_map(
+    jacobians: Any,
+    ax: Any = None,
+    *,
+    which: str = "min",
+    n_levels: int = 50,
+    eps: float = 1e-4,
+    colorbar: bool = True,
+    critical_points: Iterable[Any] | None = None,
+    legend: bool = False,
+    title: str | None = None,
+) -> Any:
     """Filled contours of the min or max singular value of a `JacobianGrid`, with logarithmic levels.
 
     Args:
@@ -108,8 +149,15 @@ def plot_singular_value_map(jacobians: Any, ax: Any = None, *, which: str = "min
     single = jacobians.singular_values.shape[-1] == 1  # scalar output: min = max = gradient norm
     values = to_numpy(sv)
     levels = log_levels(values, n_levels, eps)
-    cs = ax.contourf(to_numpy(jacobians.xs), to_numpy(jacobians.ys), values, levels=levels, cmap="viridis",
-                     norm=BoundaryNorm(levels, ncolors=256), extend="max")
+    cs = ax.contourf(
+        to_numpy(jacobians.xs),
+        to_numpy(jacobians.ys),
+        values,
+        levels=levels,
+        cmap="viridis",
+        norm=BoundaryNorm(levels, ncolors=256),
+        extend="max",
+    )
     if colorbar:
         label = "|grad f|" if single else f"{which} singular value"
         cb = ax.figure.colorbar(cs, ax=ax, label=label, format="%.2g")
@@ -124,23 +172,41 @@ def plot_singular_value_map(jacobians: Any, ax: Any = None, *, which: str = "min
     return ax
 
 
-def plot_surface(prediction: Any, ax: Any = None, *, data: Any = None, max_cells: int = 60,
-                 title: str | None = None) -> Any:
+def plot_surface(
+    prediction: Any, ax: Any = None, *, data: Any = None, max_cells: int = 60, title: str | None = None
+) -> Any:
     """3-D surface of the prediction (probability or output) over the grid; `ax` must be a 3-D Axes."""
     ax = new_axes(ax, projection="3d", figsize=(6, 5))
     xs, ys, z = to_numpy(prediction.xs), to_numpy(prediction.ys), to_numpy(prediction.values)
     xx, yy = np.meshgrid(xs, ys)
     classify = prediction.probabilities is not None
-    ax.plot_surface(xx, yy, z, cmap=probability_cmap() if classify else "viridis", vmin=0 if classify else None,
-                    vmax=1 if classify else None, rcount=max_cells, ccount=max_cells, linewidth=0,
-                    antialiased=True, shade=False)
+    ax.plot_surface(
+        xx,
+        yy,
+        z,
+        cmap=probability_cmap() if classify else "viridis",
+        vmin=0 if classify else None,
+        vmax=1 if classify else None,
+        rcount=max_cells,
+        ccount=max_cells,
+        linewidth=0,
+        antialiased=True,
+        shade=False,
+    )
     if data is not None and data.input_dim == 2 and classify:
         x, y = to_numpy(data.x_test), to_numpy(data.y_test)
         # scatter at the height of the nearest grid cell: the plot never evaluates the model
         i = np.clip(np.searchsorted(xs, x[:, 0]), 0, len(xs) - 1)
         j = np.clip(np.searchsorted(ys, x[:, 1]), 0, len(ys) - 1)
-        ax.scatter(x[:, 0], x[:, 1], z[j, i], c=np.where(y > 0.5, CLASS_COLORS[1], CLASS_COLORS[0]), s=6,
-                   edgecolors="black", linewidths=0.2)
+        ax.scatter(
+            x[:, 0],
+            x[:, 1],
+            z[j, i],
+            c=np.where(y > 0.5, CLASS_COLORS[1], CLASS_COLORS[0]),
+            s=6,
+            edgecolors="black",
+            linewidths=0.2,
+        )
     # A fixed z range: a nearly flat surface would otherwise get a degenerate (overflowing) projection.
     lo, hi = (0.0, 1.0) if classify else (float(np.nanmin(z)), float(np.nanmax(z)))
     pad = max(1e-3, 0.05 * (hi - lo))
@@ -206,14 +272,32 @@ def plot_critical_points(points: Iterable[Any], ax: Any = None, *, legend: bool 
 
         halo = [patheffects.withStroke(linewidth=4.2, foreground="white")]  # visible on dark maps too
         for seg in segments:
-            ax.plot(seg[:, 0], seg[:, 1], color=KIND_MARKERS["continuum"][1], lw=2.2, zorder=5,
-                    solid_capstyle="round", path_effects=halo, gid="critical-continuum")
+            ax.plot(
+                seg[:, 0],
+                seg[:, 1],
+                color=KIND_MARKERS["continuum"][1],
+                lw=2.2,
+                zorder=5,
+                solid_capstyle="round",
+                path_effects=halo,
+                gid="critical-continuum",
+            )
     order = [k for k in KIND_MARKERS if k in groups] + [k for k in groups if k not in KIND_MARKERS]
     for key in order:
         marker, color = KIND_MARKERS.get(key, ("o", "tab:gray"))
         xy = np.array(groups[key])
-        ax.scatter(xy[:, 0], xy[:, 1], marker=marker, s=size, color=color, edgecolors="white", linewidths=0.8,
-                   zorder=6, label=KIND_LABELS.get(key, key), gid="critical-points")
+        ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            marker=marker,
+            s=size,
+            color=color,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=6,
+            label=KIND_LABELS.get(key, key),
+            gid="critical-points",
+        )
     if keep:  # markers never move the view of a map drawn underneath
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
@@ -249,17 +333,36 @@ def plot_tunnel(overlay: Any, ax: Any = None, *, legend: bool = True, annotate: 
     ring = field(overlay, "ring")
     if ring is not None:
         for k, r in enumerate(ring):
-            ax.plot(cx + r * np.cos(theta), cy + r * np.sin(theta), ls="--", lw=1.0, color=RING_COLOR, zorder=3,
-                    gid="ring", label="ring (inner and outer circle)" if k == 0 else None)
+            ax.plot(
+                cx + r * np.cos(theta),
+                cy + r * np.sin(theta),
+                ls="--",
+                lw=1.0,
+                color=RING_COLOR,
+                zorder=3,
+                gid="ring",
+                label="ring (inner and outer circle)" if k == 0 else None,
+            )
     disk = field(overlay, "inner_radius")
     if disk:
-        ax.plot(cx + disk * np.cos(theta), cy + disk * np.sin(theta), ls=":", lw=1.0, color=RING_COLOR, zorder=3,
-                gid="disk", label="disk")
+        ax.plot(
+            cx + disk * np.cos(theta),
+            cy + disk * np.sin(theta),
+            ls=":",
+            lw=1.0,
+            color=RING_COLOR,
+            zorder=3,
+            gid="disk",
+            label="disk",
+        )
     tunnel = status == "tunnel"
     color = TUNNEL_COLOR if tunnel else BOUNDED_COLOR
     thin = bool(field(overlay, "thin", False))
-    label = ("class-0 region around the disk: tunnel" + (" (thinner than the grid)" if thin else "")
-             if tunnel else "class-0 region around the disk: bounded (closed)")
+    label = (
+        "class-0 region around the disk: tunnel" + (" (thinner than the grid)" if thin else "")
+        if tunnel
+        else "class-0 region around the disk: bounded (closed)"
+    )
     mask, xs, ys = field(overlay, "mask"), field(overlay, "xs"), field(overlay, "ys")
     if mask is not None and xs is not None and ys is not None:
         m = np.asarray(to_numpy(mask), dtype=float)
@@ -271,19 +374,44 @@ def plot_tunnel(overlay: Any, ax: Any = None, *, legend: bool = True, annotate: 
         angles = [float(a) for a in (field(overlay, "crossing_angles") or ())]
         if angles and ring is not None:
             r_mid = 0.5 * (float(ring[0]) + float(ring[1]))
-            ax.scatter(cx + r_mid * np.cos(angles), cy + r_mid * np.sin(angles), s=150, facecolors="none",
-                       edgecolors=color, linewidths=2.0, zorder=6, gid="ring-crossing", label="crosses the ring")
+            ax.scatter(
+                cx + r_mid * np.cos(angles),
+                cy + r_mid * np.sin(angles),
+                s=150,
+                facecolors="none",
+                edgecolors=color,
+                linewidths=2.0,
+                zorder=6,
+                gid="ring-crossing",
+                label="crosses the ring",
+            )
         chord = field(overlay, "chord")
         if chord is not None:
             (x0, y0), (x1, y1) = ((float(a), float(b)) for a, b in chord)
             width = field(overlay, "width")
             text = "narrowest chord" + ("" if width is None else f", width {float(width):.3g}")
             halo = [patheffects.withStroke(linewidth=4.6, foreground="white")]
-            ax.plot([x0, x1], [y0, y1], color="black", lw=2.4, solid_capstyle="butt", zorder=7, path_effects=halo,
-                    gid="narrowest-chord", label=text)
+            ax.plot(
+                [x0, x1],
+                [y0, y1],
+                color="black",
+                lw=2.4,
+                solid_capstyle="butt",
+                zorder=7,
+                path_effects=halo,
+                gid="narrowest-chord",
+                label=text,
+            )
             if annotate and width is not None:
-                t = ax.annotate(f"w={float(width):.2g}", ((x0 + x1) / 2, (y0 + y1) / 2), xytext=(6, 6),
-                                textcoords="offset points", fontsize=7, zorder=8, path_effects=halo)
+                t = ax.annotate(
+                    f"w={float(width):.2g}",
+                    ((x0 + x1) / 2, (y0 + y1) / 2),
+                    xytext=(6, 6),
+                    textcoords="offset points",
+                    fontsize=7,
+                    zorder=8,
+                    path_effects=halo,
+                )
                 t.set_gid("narrowest-chord-label")
     if legend:
         handles, labels = ax.get_legend_handles_labels()

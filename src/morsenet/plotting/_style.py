@@ -11,10 +11,20 @@ import torch
 CLASS_COLORS = ("C0", "C1")
 # One marker per kind of critical point; "continuum" is a line (or surface) of degenerate critical points,
 # drawn as this marker at its representative point plus a line along its extent.
-KIND_MARKERS = {"minimum": ("v", "tab:green"), "maximum": ("^", "tab:red"), "saddle": ("X", "black"),
-                "degenerate": ("s", "tab:purple"), "continuum": ("D", "darkviolet")}
-KIND_LABELS = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle", "degenerate": "degenerate (isolated)",
-               "continuum": "degenerate continuum"}
+KIND_MARKERS = {
+    "minimum": ("v", "tab:green"),
+    "maximum": ("^", "tab:red"),
+    "saddle": ("X", "black"),
+    "degenerate": ("s", "tab:purple"),
+    "continuum": ("D", "darkviolet"),
+}
+KIND_LABELS = {
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "saddle": "saddle",
+    "degenerate": "degenerate (isolated)",
+    "continuum": "degenerate continuum",
+}
 # The tunnel highlight: the class-0 component around the disk when it escapes (magenta) or is enclosed (lime),
 # and the ring's circles.
 TUNNEL_COLOR, BOUNDED_COLOR, RING_COLOR = "magenta", "lime", "0.2"

@@ -9,8 +9,7 @@ import numpy as np
 from ._style import CLASS_COLORS, field, new_axes, set_title, to_numpy
 
 
-def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = True,
-                 title: str | None = None) -> Any:
+def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = True, title: str | None = None) -> Any:
     """Scatter a `Dataset`: train points as dots, test points as black-edged dots; class 0 blue, class 1 orange.
 
     1-D regression data is drawn as y against x; for d > 2 the first two coordinates are shown.
@@ -27,8 +26,9 @@ def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = 
             continue
         for cls in (0, 1):
             m = y == cls
-            ax.scatter(x[m, 0], x[m, 1], s=14, alpha=0.6, color=CLASS_COLORS[cls], label=f"{label}, class {cls}",
-                       **edge)
+            ax.scatter(
+                x[m, 0], x[m, 1], s=14, alpha=0.6, color=CLASS_COLORS[cls], label=f"{label}, class {cls}", **edge
+            )
     if data.task == "regression" or data.input_dim == 1:
         ax.set_xlabel("x")
         ax.set_ylabel("y")

@@ -9,8 +9,16 @@ import numpy as np
 from ._style import new_axes, set_title, to_numpy
 
 
-def plot_weight_spectra(spectra: Any, ax: Any = None, *, log: bool = True, floor: float = 1e-4,
-                        top: float | None = None, compact: bool = False, title: str | None = None) -> Any:
+def plot_weight_spectra(
+    spectra: Any,
+    ax: Any = None,
+    *,
+    log: bool = True,
+    floor: float = 1e-4,
+    top: float | None = None,
+    compact: bool = False,
+    title: str | None = None,
+) -> Any:
     """Singular values of each layer's weight matrix against the layer index (a `WeightSpectra`).
 
     Values below a layer's rank tolerance (the directions it collapses) are drawn as red crosses; on a log
@@ -25,8 +33,14 @@ def plot_weight_spectra(spectra: Any, ax: Any = None, *, log: bool = True, floor
         shown = np.maximum(sv, floor) if log else sv
         ax.scatter(np.full(kept.sum(), i), shown[kept], color="C0", alpha=0.5, s=22)
         if (~kept).any():
-            ax.scatter(np.full((~kept).sum(), i), shown[~kept], color="C3", marker="x", s=30,
-                       label=None if collapsed else "below rank tolerance")
+            ax.scatter(
+                np.full((~kept).sum(), i),
+                shown[~kept],
+                color="C3",
+                marker="x",
+                s=30,
+                label=None if collapsed else "below rank tolerance",
+            )
             collapsed = True
         if sv.size:
             top = max(top, float(sv.max()))
@@ -54,8 +68,9 @@ def plot_weight_spectra(spectra: Any, ax: Any = None, *, log: bool = True, floor
     return ax
 
 
-def plot_weight_heatmaps(spectra: Any, ax: Any = None, *, vmax: float = 5.0, colorbar: bool = True,
-                         title: str | None = None) -> Any:
+def plot_weight_heatmaps(
+    spectra: Any, ax: Any = None, *, vmax: float = 5.0, colorbar: bool = True, title: str | None = None
+) -> Any:
     """|W| of every layer side by side on one Axes (rows: outputs, columns: inputs), colour range [0, vmax]."""
     ax = new_axes(ax, figsize=(8, 2.8))
     mats = [np.abs(to_numpy(layer.weight)) for layer in spectra.layers]
@@ -65,7 +80,7 @@ def plot_weight_heatmaps(spectra: Any, ax: Any = None, *, vmax: float = 5.0, col
     mosaic = np.full((height, width), np.nan)
     centers, col = [], 0
     for m in mats:
-        mosaic[: m.shape[0], col: col + m.shape[1]] = m
+        mosaic[: m.shape[0], col : col + m.shape[1]] = m
         centers.append(col + (m.shape[1] - 1) / 2)
         col += m.shape[1] + gap
     import matplotlib

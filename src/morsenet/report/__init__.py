@@ -10,5 +10,14 @@ from ._tables import describe_model as describe_model
 from ._tables import metrics_rows as metrics_rows
 from ._tables import render_metrics_table as render_metrics_table
 
-__all__ = ["FORMATS", "Resolutions", "RunFolder", "build_report", "check_formats", "describe_model", "metrics_rows",
-           "read_run", "render_metrics_table"]
+__all__ = [
+    "FORMATS",
+    "Resolutions",
+    "RunFolder",
+    "build_report",
+    "check_formats",
+    "describe_model",
+    "metrics_rows",
+    "read_run",
+    "render_metrics_table",
+]

@@ -10,9 +10,20 @@ from typing import Any
 
 from torch import nn
 
-from ..analysis import (BlockJacobians, JacobianGrid, PredictionCurve, PredictionGrid, TrainingSnapshot,
-                        WeightSpectra, block_jacobian_eigenvalues, jacobian_grid, prediction_curve, prediction_grid,
-                        training_snapshots, weight_spectra)
+from ..analysis import (
+    BlockJacobians,
+    JacobianGrid,
+    PredictionCurve,
+    PredictionGrid,
+    TrainingSnapshot,
+    WeightSpectra,
+    block_jacobian_eigenvalues,
+    jacobian_grid,
+    prediction_curve,
+    prediction_grid,
+    training_snapshots,
+    weight_spectra,
+)
 from ..datasets import Dataset, dataset_parameters, get_dataset
 from ..errors import MorsenetError
 from ..models import load
@@ -32,7 +43,7 @@ class Resolutions:
     margin: float = 0.2
 
     @classmethod
-    def quick(cls) -> "Resolutions":
+    def quick(cls) -> Resolutions:
         """Coarser grids for `--quick` runs, whose report must build in seconds."""
         return cls(prediction=100, jacobian=60, snapshot=48, curve=401)
 
@@ -107,8 +118,7 @@ def assess(model: nn.Module, box: Any, data: Dataset | None = None) -> tuple[dic
     try:
         params = inspect.signature(assess_model).parameters
         open_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        extra = {k: v for k, v in (_ring_arguments(data) if data is not None else {}).items()
-                 if open_kw or k in params}
+        extra = {k: v for k, v in (_ring_arguments(data) if data is not None else {}).items() if open_kw or k in params}
         return assess_model(model, box=box, seed=0, **extra).to_dict(), None
     except Exception as err:  # a failing assessment must not take the figures down with it
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
@@ -135,8 +145,13 @@ def _overlay(a: ModelAnalysis) -> None:
         a.notes.append(f"tunnel highlight skipped: {type(err).__name__}: {str(err).strip()[:160]}")
 
 
-def analyze_model(entry: ModelEntry, *, resolutions: Resolutions = Resolutions(),
-                  cache: dict[str, Dataset] | None = None, theory: bool = True) -> ModelAnalysis:
+def analyze_model(
+    entry: ModelEntry,
+    *,
+    resolutions: Resolutions = Resolutions(),
+    cache: dict[str, Dataset] | None = None,
+    theory: bool = True,
+) -> ModelAnalysis:
     """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures."""
     model = load(entry.checkpoint)
     meta = dict(getattr(model, "checkpoint_meta", {}) or {})
@@ -156,8 +171,10 @@ def analyze_model(entry: ModelEntry, *, resolutions: Resolutions = Resolutions()
         a.assessment, a.theory_note = assess(model, a.box, data)
         a.seconds["theory"] = time.perf_counter() - t
     else:
-        a.theory_note = (f"the theory assessment (critical-point search) handles 1- to 3-D inputs; this model has "
-                         f"{a.input_dim}: only the theory's prediction is shown")
+        a.theory_note = (
+            f"the theory assessment (critical-point search) handles 1- to 3-D inputs; this model has "
+            f"{a.input_dim}: only the theory's prediction is shown"
+        )
     if a.input_dim == 2:
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
@@ -168,12 +185,19 @@ def analyze_model(entry: ModelEntry, *, resolutions: Resolutions = Resolutions()
         if getattr(model, "kind", None) == "resnet" and model.n_blocks:
             a.blocks = block_jacobian_eigenvalues(model, a.curve.x[:, None])
     else:
-        a.notes.append(f"{a.input_dim}-D inputs: the 2-D maps (decision boundary, level sets, singular-value maps, "
-                       "surface) are skipped; the data figure shows the first two coordinates")
+        a.notes.append(
+            f"{a.input_dim}-D inputs: the 2-D maps (decision boundary, level sets, singular-value maps, "
+            "surface) are skipped; the data figure shows the first two coordinates"
+        )
     if entry.snapshots is not None:
         epochs, states = load_snapshots(entry.snapshots)
-        a.snapshots = training_snapshots(model.config(), epochs, states, box=a.box if a.input_dim == 2 else None,
-                                         interval=a.box[0] if a.input_dim == 1 else None,
-                                         resolution=resolutions.snapshot if a.input_dim == 2 else resolutions.curve,
-                                         task=data.task)
+        a.snapshots = training_snapshots(
+            model.config(),
+            epochs,
+            states,
+            box=a.box if a.input_dim == 2 else None,
+            interval=a.box[0] if a.input_dim == 1 else None,
+            resolution=resolutions.snapshot if a.input_dim == 2 else resolutions.curve,
+            task=data.task,
+        )
     return a

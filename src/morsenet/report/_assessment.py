@@ -79,8 +79,11 @@ def assessment_html(d: dict[str, Any] | None, note: str | None = None) -> str:
     parts = []
     if d.get("verdict"):
         agree = d.get("agree")
-        badge = "" if agree is None else (f'<span class="badge {"ok" if agree else "bad"}">'
-                                          f'{"agrees" if agree else "disagrees"}</span> ')
+        badge = (
+            ""
+            if agree is None
+            else (f'<span class="badge {"ok" if agree else "bad"}">{"agrees" if agree else "disagrees"}</span> ')
+        )
         parts.append(f'<p class="verdict">{badge}{e(str(d["verdict"]))}</p>')
     pred, expl = _prediction(d)
     if pred:
@@ -92,8 +95,10 @@ def assessment_html(d: dict[str, Any] | None, note: str | None = None) -> str:
     if rows:
         head = "".join(f"<th>{e(c)}</th>" for c in cols)
         body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>" for r in rows)
-        parts.append(f"<p><b>Critical points found:</b> {e(summary or str(len(rows)))}</p><table><thead><tr>"
-                     f"{head}</tr></thead><tbody>{body}</tbody></table>")
+        parts.append(
+            f"<p><b>Critical points found:</b> {e(summary or str(len(rows)))}</p><table><thead><tr>"
+            f"{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
     elif "critical_points" in d:
         parts.append(f"<p><b>Critical points found:</b> {e(summary or 'none')}</p>")
     rest = _rest(d)
@@ -123,8 +128,14 @@ def assessment_markdown(d: dict[str, Any] | None, note: str | None = None) -> st
     summary = critical_point_summary(d)
     if rows:
         lines.append(f"**Critical points found:** {summary or len(rows)}\n")
-        lines.append("| " + " | ".join(cols) + " |\n|" + "|".join("---" for _ in cols) + "|\n"
-                     + "\n".join("| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in rows))
+        lines.append(
+            "| "
+            + " | ".join(cols)
+            + " |\n|"
+            + "|".join("---" for _ in cols)
+            + "|\n"
+            + "\n".join("| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in rows)
+        )
     elif "critical_points" in d:
         lines.append(f"**Critical points found:** {summary or 'none'}")
     lines += [f"- **{k}**: {v}" for k, v in _rest(d)]

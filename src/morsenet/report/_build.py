@@ -8,10 +8,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 from .. import __version__
 from .._validation import atomic_write_text
@@ -80,8 +80,9 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _comparison_job(kind: str, analyses: list[ModelAnalysis], folder: Path, formats: tuple[str, ...],
-                    dpi: int) -> FigureFile | None:
+def _comparison_job(
+    kind: str, analyses: list[ModelAnalysis], folder: Path, formats: tuple[str, ...], dpi: int
+) -> FigureFile | None:
     return comparison_figure(kind, analyses, folder, formats=formats, dpi=dpi)
 
 
@@ -103,8 +104,16 @@ def _spawn_is_safe() -> bool:
     return "__name__" in text and "__main__" in text
 
 
-def _run_jobs(entries: Sequence[ModelEntry], folder: Path, resolutions: Resolutions, formats: tuple[str, ...],
-              dpi: int, theory: bool, workers: int, say) -> tuple[list[tuple], list[FigureFile]]:
+def _run_jobs(
+    entries: Sequence[ModelEntry],
+    folder: Path,
+    resolutions: Resolutions,
+    formats: tuple[str, ...],
+    dpi: int,
+    theory: bool,
+    workers: int,
+    say,
+) -> tuple[list[tuple], list[FigureFile]]:
     """Analyse every model, then draw the per-model and the comparison figures.
 
     With several workers, the analyses run first (they are quick), then every figure job, per-model and
@@ -129,11 +138,15 @@ def _run_jobs(entries: Sequence[ModelEntry], folder: Path, resolutions: Resoluti
     try:
         done = [f.result() for f in [pool.submit(_analysis_job, e, resolutions, theory) for e in entries]]
         analyses = [a for a, _ in done]
-        comparison = [pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
-                      for kind in COMPARISONS[:1]]  # the largest figure first
+        comparison = [
+            pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
+            for kind in COMPARISONS[:1]
+        ]  # the largest figure first
         figures = [pool.submit(_figures_job, a, where, formats, dpi) for a, where in zip(analyses, folders)]
-        comparison += [pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
-                       for kind in COMPARISONS[1:]]
+        comparison += [
+            pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
+            for kind in COMPARISONS[1:]
+        ]
         results = []
         for k, ((a, t_a), fut) in enumerate(zip(done, figures)):
             figs, t_f = fut.result()
@@ -147,9 +160,16 @@ def _run_jobs(entries: Sequence[ModelEntry], folder: Path, resolutions: Resoluti
         pool.shutdown(wait=True)
 
 
-def build_report(run_dir: str | Path, *, formats: Sequence[str] = ("png",), progress: bool = False,
-                 dpi: int | None = None, resolutions: Resolutions | None = None, theory: bool = True,
-                 workers: int | None = None) -> Path:
+def build_report(
+    run_dir: str | Path,
+    *,
+    formats: Sequence[str] = ("png",),
+    progress: bool = False,
+    dpi: int | None = None,
+    resolutions: Resolutions | None = None,
+    theory: bool = True,
+    workers: int | None = None,
+) -> Path:
     """Build `figures/`, `report.html` and `report.md` of a run folder from its checkpoints (no training).
 
     Args:
@@ -192,8 +212,15 @@ def build_report(run_dir: str | Path, *, formats: Sequence[str] = ("png",), prog
     finally:
         shutil.rmtree(building, ignore_errors=True)
     per_model = {a.name: _relocate(figs, building, final) for a, figs in results}
-    report = Report(run, analyses, per_model, _relocate(comparison, building, final), resolutions,
-                    datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__)
+    report = Report(
+        run,
+        analyses,
+        per_model,
+        _relocate(comparison, building, final),
+        resolutions,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        __version__,
+    )
     report.seconds = time.perf_counter() - t0
     atomic_write_text(run.path / "report.md", render_markdown(report))
     html_path = run.path / "report.html"

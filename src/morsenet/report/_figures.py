@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .. import plotting as P
 from ._analyze import ModelAnalysis
@@ -38,9 +39,16 @@ class _Writer:
         self.folder, self.formats, self.dpi = folder, tuple(formats), dpi
         self.out: list[FigureFile] = []
 
-    def panels(self, key: str, title: str, caption: str, figsize: tuple[float, float],
-               draws: Sequence[Callable[[Any], Any]], projections: Sequence[str | None] | None = None,
-               bottom: float = 0.6) -> None:
+    def panels(
+        self,
+        key: str,
+        title: str,
+        caption: str,
+        figsize: tuple[float, float],
+        draws: Sequence[Callable[[Any], Any]],
+        projections: Sequence[str | None] | None = None,
+        bottom: float = 0.6,
+    ) -> None:
         fig = _new(figsize)
         for k, draw in enumerate(draws):
             proj = projections[k] if projections else None
@@ -64,80 +72,146 @@ def _tunnel_caption(a: ModelAnalysis) -> str:
     if o is None:
         return ""
     if o.status == "bounded":
-        return ("; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
-                "lime: it is bounded (closed), enclosed by the ring")
+        return (
+            "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
+            "lime: it is bounded (closed), enclosed by the ring"
+        )
     chord = "" if o.chord is None or o.width is None else f", its narrowest chord (width {o.width:.3g}) in black"
-    return ("; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
-            f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}")
+    return (
+        "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
+        f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}"
+    )
 
 
-def model_figures(a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
-                  ) -> list[FigureFile]:
+def model_figures(
+    a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
+) -> list[FigureFile]:
     """Draw every figure of one model into `folder`; returns them in report order."""
     w = _Writer(folder, formats, dpi)
     data = a.data
-    w.panels("data", "Data set", f"Training points (dots) and test points (black edges) of `{data.name}`; "
-             "class 0 blue, class 1 orange.", (5.2, 4.6), [lambda ax: P.plot_dataset(data, ax)])
+    w.panels(
+        "data",
+        "Data set",
+        f"Training points (dots) and test points (black edges) of `{data.name}`; class 0 blue, class 1 orange.",
+        (5.2, 4.6),
+        [lambda ax: P.plot_dataset(data, ax)],
+    )
     if a.history is not None:
-        w.panels("training", "Training", "Train and test loss per epoch (log scale) and test accuracy; the dashed "
-                 "line marks the restored best epoch.", (11, 3.8),
-                 [lambda ax: P.plot_loss(a.history, ax), lambda ax: P.plot_accuracy(a.history, ax)])
+        w.panels(
+            "training",
+            "Training",
+            "Train and test loss per epoch (log scale) and test accuracy; the dashed "
+            "line marks the restored best epoch.",
+            (11, 3.8),
+            [lambda ax: P.plot_loss(a.history, ax), lambda ax: P.plot_accuracy(a.history, ax)],
+        )
     if a.prediction is not None:
         cps = plane_points(a)
-        w.panels("decision_boundary", "Decision boundary",
-                 "Probability of class 1 (blue 0, white 0.5, orange 1), the 0.5 contour in black, the test points"
-                 + (", and critical points of the logit by kind" if cps else "") + _tunnel_caption(a) + ".",
-                 (6.2, 5.2), [lambda ax: P.plot_decision_boundary(a.prediction, ax, data=data,
-                                                                  critical_points=cps or None, tunnel=a.overlay)])
-        w.panels("level_sets", "Level sets", "Contour lines of the logit; the zero level (the decision boundary) "
-                 "in black.", (6.2, 5.2), [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)])
+        w.panels(
+            "decision_boundary",
+            "Decision boundary",
+            "Probability of class 1 (blue 0, white 0.5, orange 1), the 0.5 contour in black, the test points"
+            + (", and critical points of the logit by kind" if cps else "")
+            + _tunnel_caption(a)
+            + ".",
+            (6.2, 5.2),
+            [
+                lambda ax: P.plot_decision_boundary(
+                    a.prediction, ax, data=data, critical_points=cps or None, tunnel=a.overlay
+                )
+            ],
+        )
+        w.panels(
+            "level_sets",
+            "Level sets",
+            "Contour lines of the logit; the zero level (the decision boundary) in black.",
+            (6.2, 5.2),
+            [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)],
+        )
         marks = cps or None
-        w.panels("singular_values", "Singular values of the input Jacobian",
-                 f"Left: norm of the logit's gradient (zero at critical points). Middle and right: min and max "
-                 f"singular values of the Jacobian of hidden layer {a.hidden.layer} (the last hidden "
-                 "representation); logarithmic levels."
-                 + (" Critical points of the logit marked by kind on every panel." if cps else ""), (16.5, 4.8),
-                 [lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max", critical_points=marks,
-                                                       legend=True),
-                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min", critical_points=marks),
-                  lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max", critical_points=marks)])
+        w.panels(
+            "singular_values",
+            "Singular values of the input Jacobian",
+            f"Left: norm of the logit's gradient (zero at critical points). Middle and right: min and max "
+            f"singular values of the Jacobian of hidden layer {a.hidden.layer} (the last hidden "
+            "representation); logarithmic levels."
+            + (" Critical points of the logit marked by kind on every panel." if cps else ""),
+            (16.5, 4.8),
+            [
+                lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max", critical_points=marks, legend=True),
+                lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min", critical_points=marks),
+                lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max", critical_points=marks),
+            ],
+        )
     if a.curve is not None:
         n = int(a.curve.zeros.numel())
-        w.panels("curve", "Fitted curve and derivative",
-                 f"The model against the data, and its derivative with its {n} zero(s) (critical points) marked.",
-                 (11, 3.9), [lambda ax: P.plot_curve(a.curve, ax, data=data),
-                             lambda ax: P.plot_derivative(a.curve, ax)])
+        w.panels(
+            "curve",
+            "Fitted curve and derivative",
+            f"The model against the data, and its derivative with its {n} zero(s) (critical points) marked.",
+            (11, 3.9),
+            [lambda ax: P.plot_curve(a.curve, ax, data=data), lambda ax: P.plot_derivative(a.curve, ax)],
+        )
     if a.blocks is not None:
-        w.panels("block_derivatives", "Block derivatives", "Eigenvalues of each residual block's Jacobian "
-                 "skip + residual * diag(act') W along x (for width 1, the block's derivative); the model can have "
-                 "a critical point only where one crosses zero.", (6, 4), [lambda ax: P.plot_block_derivatives(
-                     a.blocks, ax)])
-    w.panels("weight_spectra", "Weight singular values",
-             "Singular values of every layer's weight matrix (BatchNorm folded in), log and linear scale; red "
-             "crosses fall below the rank tolerance.", (12, 4.0),
-             [lambda ax: P.plot_weight_spectra(a.spectra, ax, log=True),
-              lambda ax: P.plot_weight_spectra(a.spectra, ax, log=False)], bottom=1.0)
-    w.panels("weight_heatmaps", "|W| per layer", "Absolute weights of each layer (rows: outputs, columns: inputs), "
-             "colour range [0, 5] as in the prototype.", (10, 3.2),
-             [lambda ax: P.plot_weight_heatmaps(a.spectra, ax)], bottom=1.0)
+        w.panels(
+            "block_derivatives",
+            "Block derivatives",
+            "Eigenvalues of each residual block's Jacobian "
+            "skip + residual * diag(act') W along x (for width 1, the block's derivative); the model can have "
+            "a critical point only where one crosses zero.",
+            (6, 4),
+            [lambda ax: P.plot_block_derivatives(a.blocks, ax)],
+        )
+    w.panels(
+        "weight_spectra",
+        "Weight singular values",
+        "Singular values of every layer's weight matrix (BatchNorm folded in), log and linear scale; red "
+        "crosses fall below the rank tolerance.",
+        (12, 4.0),
+        [
+            lambda ax: P.plot_weight_spectra(a.spectra, ax, log=True),
+            lambda ax: P.plot_weight_spectra(a.spectra, ax, log=False),
+        ],
+        bottom=1.0,
+    )
+    w.panels(
+        "weight_heatmaps",
+        "|W| per layer",
+        "Absolute weights of each layer (rows: outputs, columns: inputs), colour range [0, 5] as in the prototype.",
+        (10, 3.2),
+        [lambda ax: P.plot_weight_heatmaps(a.spectra, ax)],
+        bottom=1.0,
+    )
     if a.prediction is not None:
-        w.panels("surface", "Prediction surface", "The predicted probability as a surface over the plane.",
-                 (6.5, 5.5), [lambda ax: P.plot_surface(a.prediction, ax, data=data)], projections=["3d"])
+        w.panels(
+            "surface",
+            "Prediction surface",
+            "The predicted probability as a surface over the plane.",
+            (6.5, 5.5),
+            [lambda ax: P.plot_surface(a.prediction, ax, data=data)],
+            projections=["3d"],
+        )
     if a.snapshots:
         fig = P.plot_snapshots(a.snapshots, data=data if a.input_dim <= 2 else None, pyplot=False)
-        w.figure("evolution", "Training evolution", "The decision boundary (or curve) and the weight singular "
-                 "values at each saved epoch of the kept attempt.", fig)
+        w.figure(
+            "evolution",
+            "Training evolution",
+            "The decision boundary (or curve) and the weight singular values at each saved epoch of the kept attempt.",
+            fig,
+        )
         gif = P.animate_snapshots(a.snapshots, folder / "evolution.gif", data=data if a.input_dim <= 2 else None)
-        w.out.append(FigureFile("evolution_gif", "Training evolution (animation)",
-                                "One frame per saved epoch.", gif, (gif,)))
+        w.out.append(
+            FigureFile("evolution_gif", "Training evolution (animation)", "One frame per saved epoch.", gif, (gif,))
+        )
     return w.out
 
 
 COMPARISONS = ("compare_2d", "compare_1d", "compare_training")
 
 
-def comparison_figure(kind: str, analyses: Sequence[ModelAnalysis], folder: Path, *,
-                      formats: Sequence[str] = ("png",), dpi: int = 150) -> FigureFile | None:
+def comparison_figure(
+    kind: str, analyses: Sequence[ModelAnalysis], folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
+) -> FigureFile | None:
     """One side-by-side figure (one row per model), or None when no model fits `kind`.
 
     kind: "compare_2d" (2-D models: boundary, level sets, gradient norm, min SV, weight SVs), "compare_1d" (1-D
@@ -151,34 +225,60 @@ def comparison_figure(kind: str, analyses: Sequence[ModelAnalysis], folder: Path
         rows = {}
         for a in two:
             marks = plane_points(a) or None
-            rows[a.name] = {"decision_boundary": (a.prediction, {"data": a.data, "colorbar": False, "legend": False,
-                                                                 "critical_points": marks, "tunnel": a.overlay}),
-                            "level_sets": (a.prediction, {"data": a.data}),
-                            "max_singular_value": (a.gradient, {"critical_points": marks}),
-                            "min_singular_value": (a.hidden, {"critical_points": marks}),
-                            "weight_spectra": a.spectra}
-        fig = P.plot_comparison(rows, ["decision_boundary", "level_sets", "max_singular_value",
-                                       "min_singular_value", "weight_spectra"], panel_size=(3.9, 3.3), pyplot=False)
+            rows[a.name] = {
+                "decision_boundary": (
+                    a.prediction,
+                    {"data": a.data, "colorbar": False, "legend": False, "critical_points": marks, "tunnel": a.overlay},
+                ),
+                "level_sets": (a.prediction, {"data": a.data}),
+                "max_singular_value": (a.gradient, {"critical_points": marks}),
+                "min_singular_value": (a.hidden, {"critical_points": marks}),
+                "weight_spectra": a.spectra,
+            }
+        fig = P.plot_comparison(
+            rows,
+            ["decision_boundary", "level_sets", "max_singular_value", "min_singular_value", "weight_spectra"],
+            panel_size=(3.9, 3.3),
+            pyplot=False,
+        )
         marked = any(plane_points(a) for a in two)
         tunnels = any(a.overlay is not None for a in two)
-        w.figure(kind, "Models side by side", "One row per model: decision boundary, level sets, gradient norm of "
-                 "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
-                 + (" Critical points marked by kind (green triangle down: minimum, red triangle up: maximum, black "
-                    "cross: saddle, purple square: isolated degenerate, violet diamond and line: degenerate "
-                    "continuum)." if marked else "")
-                 + (" On the decision boundaries the ring is dashed and the class-0 region around the disk is "
-                    "outlined: magenta for a tunnel (hollow circles where it crosses the ring, black bar: its "
-                    "narrowest chord), lime for a bounded region." if tunnels else ""), fig)
+        w.figure(
+            kind,
+            "Models side by side",
+            "One row per model: decision boundary, level sets, gradient norm of "
+            "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
+            + (
+                " Critical points marked by kind (green triangle down: minimum, red triangle up: maximum, black "
+                "cross: saddle, purple square: isolated degenerate, violet diamond and line: degenerate "
+                "continuum)."
+                if marked
+                else ""
+            )
+            + (
+                " On the decision boundaries the ring is dashed and the class-0 region around the disk is "
+                "outlined: magenta for a tunnel (hollow circles where it crosses the ring, black bar: its "
+                "narrowest chord), lime for a bounded region."
+                if tunnels
+                else ""
+            ),
+            fig,
+        )
     elif kind == "compare_1d":
         one = [a for a in analyses if a.curve is not None]
         if not one:
             return None
-        rows = {a.name: {"curve": (a.curve, {"data": a.data}), "derivative": a.curve, "weight_spectra": a.spectra}
-                for a in one}
-        fig = P.plot_comparison(rows, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3),
-                                pyplot=False)
-        w.figure(kind, "1-D models side by side", "One row per model: fitted curve, derivative with its zeros, "
-                 "weight singular values.", fig)
+        rows = {
+            a.name: {"curve": (a.curve, {"data": a.data}), "derivative": a.curve, "weight_spectra": a.spectra}
+            for a in one
+        }
+        fig = P.plot_comparison(rows, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3), pyplot=False)
+        w.figure(
+            kind,
+            "1-D models side by side",
+            "One row per model: fitted curve, derivative with its zeros, weight singular values.",
+            fig,
+        )
     elif kind == "compare_training":
         with_history = [a for a in analyses if a.history is not None]
         if len(with_history) < 2:
@@ -191,8 +291,9 @@ def comparison_figure(kind: str, analyses: Sequence[ModelAnalysis], folder: Path
     return w.out[0]
 
 
-def comparison_figures(analyses: Sequence[ModelAnalysis], folder: Path, *, formats: Sequence[str] = ("png",),
-                       dpi: int = 150) -> list[FigureFile]:
+def comparison_figures(
+    analyses: Sequence[ModelAnalysis], folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
+) -> list[FigureFile]:
     """Every side-by-side figure that applies to `analyses`, in report order."""
     figs = [comparison_figure(k, analyses, folder, formats=formats, dpi=dpi) for k in COMPARISONS]
     return [f for f in figs if f is not None]

@@ -90,8 +90,9 @@ def _runs(below: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
-def _chord(t: dict[str, Any], xs: np.ndarray, ys: np.ndarray, mask: np.ndarray | None, f: Any, thr: float,
-           n_angles: int) -> tuple[tuple[float, float], tuple[float, float]] | None:
+def _chord(
+    t: dict[str, Any], xs: np.ndarray, ys: np.ndarray, mask: np.ndarray | None, f: Any, thr: float, n_angles: int
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Ends of the class-0 arc on the circle of the narrowest radius whose chord matches the narrowest width."""
     width, r = t.get("narrowest_width"), t.get("narrowest_radius")
     if width is None or r is None or r <= 0 or width >= 2 * r * (1 - 1e-6):
@@ -112,8 +113,11 @@ def _chord(t: dict[str, Any], xs: np.ndarray, ys: np.ndarray, mask: np.ndarray |
         below = np.zeros(n_angles, dtype=bool)
     best, best_err = None, math.inf
     runs = _runs(below) if below.any() else []
-    members = [(a, b) for a, b in runs if mask is not None and mask[jj[np.arange(a, b + 1) % n_angles],
-                                                                     ii[np.arange(a, b + 1) % n_angles]].any()]
+    members = [
+        (a, b)
+        for a, b in runs
+        if mask is not None and mask[jj[np.arange(a, b + 1) % n_angles], ii[np.arange(a, b + 1) % n_angles]].any()
+    ]
     for a, b in members or runs:
         lo, hi = theta[0] + (a - 0.5) * step, theta[0] + (b + 0.5) * step
         if hi - lo >= 2 * math.pi:
@@ -164,8 +168,18 @@ def tunnel_overlay(tunnel: Any, prediction: Any, f: Any = None, *, n_angles: int
         mask = labels == labels[j, i]
     chord = _chord(t, xs, ys, mask, f, thr, n_angles) if status == "tunnel" else None
     return TunnelOverlay(
-        status=status, center=center, ring=tuple(float(v) for v in t["ring"]),
-        inner_radius=float(t.get("inner_radius", 0.0)), xs=xs, ys=ys, mask=mask,
-        crossing_angles=tuple(math.radians(float(a)) for a in t.get("crossing_angles_deg") or ()) if status ==
-        "tunnel" else (), chord=chord, width=t.get("narrowest_width"), radius=t.get("narrowest_radius"),
-        thin=bool(t.get("thin")))
+        status=status,
+        center=center,
+        ring=tuple(float(v) for v in t["ring"]),
+        inner_radius=float(t.get("inner_radius", 0.0)),
+        xs=xs,
+        ys=ys,
+        mask=mask,
+        crossing_angles=tuple(math.radians(float(a)) for a in t.get("crossing_angles_deg") or ())
+        if status == "tunnel"
+        else (),
+        chord=chord,
+        width=t.get("narrowest_width"),
+        radius=t.get("narrowest_radius"),
+        thin=bool(t.get("thin")),
+    )

@@ -55,15 +55,16 @@ def read_run(run_dir: str | Path) -> RunFolder:
     if not path.is_dir():
         raise MorsenetError(f"{str(path)!r} is not a folder; pass a run folder written by `morsenet run`")
     if not (path / "metrics.json").is_file():
-        raise MorsenetError(f"{str(path)!r} is not a run folder (no metrics.json); pass a folder written by "
-                            "`morsenet run`")
+        raise MorsenetError(
+            f"{str(path)!r} is not a run folder (no metrics.json); pass a folder written by `morsenet run`"
+        )
     metrics = _read_json(path / "metrics.json")
     manifest = _read_json(path / "manifest.json") if (path / "manifest.json").is_file() else {}
     study = path / "study.toml"
     study_text = study.read_text(encoding="utf-8") if study.is_file() else ""
     models = metrics.get("models")
     if not isinstance(models, dict) or not models:
-        raise MorsenetError(f"{path / 'metrics.json'}: no trained models listed under \"models\"")
+        raise MorsenetError(f'{path / "metrics.json"}: no trained models listed under "models"')
     entries = []
     for name, record in models.items():
         if not isinstance(record, dict):
@@ -80,8 +81,9 @@ def load_snapshots(path: Path) -> tuple[list[int], list[dict[str, torch.Tensor]]
         payload = torch.load(path, map_location="cpu", weights_only=True)
         epochs, states = [int(e) for e in payload["epochs"]], list(payload["states"])
     except Exception as err:  # torch raises many types for corrupt files
-        raise MorsenetError(f"{path}: unreadable snapshots file ({str(err).strip()[:120] or type(err).__name__})"
-                            ) from None
+        raise MorsenetError(
+            f"{path}: unreadable snapshots file ({str(err).strip()[:120] or type(err).__name__})"
+        ) from None
     if len(epochs) != len(states):
         raise MorsenetError(f"{path}: {len(epochs)} epochs but {len(states)} states")
     return epochs, states

@@ -5,8 +5,20 @@ from __future__ import annotations
 import html
 from typing import Any
 
-COLUMNS = ("model", "data", "architecture", "parameters", "best test accuracy", "best test loss", "best epoch",
-           "epochs", "seed", "attempts (seed: accuracy)", "reached threshold", "wall time")
+COLUMNS = (
+    "model",
+    "data",
+    "architecture",
+    "parameters",
+    "best test accuracy",
+    "best test loss",
+    "best epoch",
+    "epochs",
+    "seed",
+    "attempts (seed: accuracy)",
+    "reached threshold",
+    "wall time",
+)
 
 
 def describe_model(config: dict[str, Any]) -> str:
@@ -26,11 +38,15 @@ def describe_model(config: dict[str, Any]) -> str:
         return f"MLP {'-'.join([str(widths[0]), *parts, str(widths[-1])])} {act}{bn}"
     if kind == "resnet":
         head = "" if config.get("input_layer", True) else ", no input layer"
-        return (f"ResNet width {config.get('width')}, {config.get('blocks')} blocks, skip {config.get('skip'):g}, "
-                f"residual {config.get('residual'):g} {act}{bn}{head}")
+        return (
+            f"ResNet width {config.get('width')}, {config.get('blocks')} blocks, skip {config.get('skip'):g}, "
+            f"residual {config.get('residual'):g} {act}{bn}{head}"
+        )
     if kind == "neural_ode":
-        return (f"neural ODE dim {config.get('dim')}, T={config.get('T'):g}, {config.get('steps')} RK4 steps, "
-                f"{config.get('pieces')} pieces, {config.get('vector_field')} {act}")
+        return (
+            f"neural ODE dim {config.get('dim')}, T={config.get('T'):g}, {config.get('steps')} RK4 steps, "
+            f"{config.get('pieces')} pieces, {config.get('vector_field')} {act}"
+        )
     return str(kind)
 
 
@@ -43,23 +59,24 @@ def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     for name, m in metrics.get("models", {}).items():
         dataset = m.get("dataset", {})
-        attempts = ", ".join(f"{a.get('seed')}: {_fmt(a.get('best_accuracy'), '.3f')}"
-                             for a in m.get("attempts", []))
+        attempts = ", ".join(f"{a.get('seed')}: {_fmt(a.get('best_accuracy'), '.3f')}" for a in m.get("attempts", []))
         reached = m.get("reached_threshold")
-        rows.append({
-            "model": name,
-            "data": str(dataset.get("label") or dataset.get("name", "-")),
-            "architecture": describe_model(m.get("model", {})),
-            "parameters": str(m.get("parameters", "-")),
-            "best test accuracy": _fmt(m.get("best_test_accuracy"), ".3f"),
-            "best test loss": _fmt(m.get("best_test_loss"), ".4g"),
-            "best epoch": "-" if m.get("best_epoch") is None else str(int(m["best_epoch"]) + 1),
-            "epochs": str(m.get("epochs_run", "-")),
-            "seed": str(m.get("seed", "-")),
-            "attempts (seed: accuracy)": attempts or "-",
-            "reached threshold": "-" if reached is None else ("yes" if reached else "no"),
-            "wall time": f"{_fmt(m.get('wall_time_s'), '.1f')} s",
-        })
+        rows.append(
+            {
+                "model": name,
+                "data": str(dataset.get("label") or dataset.get("name", "-")),
+                "architecture": describe_model(m.get("model", {})),
+                "parameters": str(m.get("parameters", "-")),
+                "best test accuracy": _fmt(m.get("best_test_accuracy"), ".3f"),
+                "best test loss": _fmt(m.get("best_test_loss"), ".4g"),
+                "best epoch": "-" if m.get("best_epoch") is None else str(int(m["best_epoch"]) + 1),
+                "epochs": str(m.get("epochs_run", "-")),
+                "seed": str(m.get("seed", "-")),
+                "attempts (seed: accuracy)": attempts or "-",
+                "reached threshold": "-" if reached is None else ("yes" if reached else "no"),
+                "wall time": f"{_fmt(m.get('wall_time_s'), '.1f')} s",
+            }
+        )
     return rows
 
 

@@ -70,8 +70,13 @@ class Study:
 
     def to_dict(self) -> dict[str, Any]:
         """The study as TOML-able data; `load_study` of its `dumps` gives the same study."""
-        out: dict[str, Any] = {"name": self.name, "description": self.description, "seed": self.seed,
-                               "train": self.train.to_dict(), "snapshots": {"every": self.snapshot_every}}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "train": self.train.to_dict(),
+            "snapshots": {"every": self.snapshot_every},
+        }
         if self.report:
             out["report"] = dict(self.report)
         out["datasets"] = [{"label": d.label, "name": d.name, **d.params} for d in self.datasets]
@@ -111,13 +116,15 @@ def read_study_text(study: str | Path | None) -> tuple[str, str]:
     path = Path(study)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise MorsenetError(f"no study file {str(path)!r}; give a .toml path or one of: "
-                                f"{', '.join(bundled_studies())}")
+            raise MorsenetError(
+                f"no study file {str(path)!r}; give a .toml path or one of: {', '.join(bundled_studies())}"
+            )
         return str(path), path.read_text(encoding="utf-8")
     res = resources.files(__package__).joinpath("studies", f"{study}.toml")
     if not res.is_file():
-        raise MorsenetError(f"unknown study {str(study)!r}; give a .toml path or one of: "
-                            f"{', '.join(bundled_studies())}")
+        raise MorsenetError(
+            f"unknown study {str(study)!r}; give a .toml path or one of: {', '.join(bundled_studies())}"
+        )
     return f"bundled:{study}", res.read_text(encoding="utf-8")
 
 
@@ -144,15 +151,18 @@ def _apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
         match = [it for it in items if it.get(key, it.get("name")) == path[1]]
         if not match:
             names = [it.get(key, it.get("name")) for it in items]
-            raise MorsenetError(f"--set {'.'.join(path)}: no {head[:-1]} named {path[1]!r}; "
-                                f"the study has: {', '.join(map(str, names))}")
+            raise MorsenetError(
+                f"--set {'.'.join(path)}: no {head[:-1]} named {path[1]!r}; the study has: {', '.join(map(str, names))}"
+            )
         target = match[0]
         rest = path[2:]
     elif head in _TOP_KEYS or head == "snapshots":
         target, rest = data, path
     else:
-        raise MorsenetError(f"--set {'.'.join(path)}: unknown key {head!r}; allowed: {', '.join(_TOP_KEYS)} "
-                            "(datasets.LABEL.key and models.NAME.key address one entry)")
+        raise MorsenetError(
+            f"--set {'.'.join(path)}: unknown key {head!r}; allowed: {', '.join(_TOP_KEYS)} "
+            "(datasets.LABEL.key and models.NAME.key address one entry)"
+        )
     for part in rest[:-1]:
         nxt = target.setdefault(part, {})
         if not isinstance(nxt, dict):
@@ -191,10 +201,11 @@ def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) 
     raw_datasets = _expect("datasets", data.get("datasets", []), list, "an array of tables [[datasets]]")
     raw_models = _expect("models", data.get("models", []), list, "an array of tables [[models]]")
     if not raw_datasets:
-        raise MorsenetError("study has no [[datasets]]; add one, e.g. [[datasets]] name = \"circles\"")
+        raise MorsenetError('study has no [[datasets]]; add one, e.g. [[datasets]] name = "circles"')
     if not raw_models:
-        raise MorsenetError("study has no [[models]]; add one, e.g. [[models]] name = \"w3\" kind = \"mlp\" "
-                            "widths = [2, 3, 3, 1]")
+        raise MorsenetError(
+            'study has no [[models]]; add one, e.g. [[models]] name = "w3" kind = "mlp" widths = [2, 3, 3, 1]'
+        )
     if quick:
         train_data["epochs"] = min(train_data.get("epochs", 300), _QUICK["epochs"])
         train_data["max_attempts"] = _QUICK["max_attempts"]
@@ -212,8 +223,13 @@ def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) 
         dname = raw.pop("name")
         label = raw.pop("label", dname)
         raw.setdefault("seed", seed)
-        if dname == "csv" and isinstance(raw.get("path"), str) and not Path(raw["path"]).is_absolute() \
-                and source and not source.startswith("bundled:"):
+        if (
+            dname == "csv"
+            and isinstance(raw.get("path"), str)
+            and not Path(raw["path"]).is_absolute()
+            and source
+            and not source.startswith("bundled:")
+        ):
             # A data file named in a study file is found next to that file, wherever the run starts.
             raw["path"] = str((Path(source).parent / raw["path"]).resolve())
         if quick and "n_samples" in _dataset_keys(dname):
@@ -257,8 +273,17 @@ def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) 
             except MorsenetError as err:
                 raise MorsenetError(f"{where} on data set {label!r}: {err}") from None
         models.append(ModelSpec(mname, config, mtrain, mseed))
-    return Study(name, str(data.get("description", "")).strip(), seed, train, tuple(datasets), tuple(models),
-                 every, dict(report), source)
+    return Study(
+        name,
+        str(data.get("description", "")).strip(),
+        seed,
+        train,
+        tuple(datasets),
+        tuple(models),
+        every,
+        dict(report),
+        source,
+    )
 
 
 def _dataset_keys(name: str) -> list[str]:

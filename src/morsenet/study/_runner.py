@@ -11,9 +11,10 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -27,7 +28,7 @@ from ._config import Study
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def default_run_dir(study: Study, root: Path = Path("runs")) -> Path:
@@ -45,26 +46,41 @@ def _write_json(path: Path, data: Any) -> None:
 
 def metrics_table(metrics: dict[str, Any]) -> str:
     """Markdown table of a run's metrics.json."""
-    rows = ["| model | data | parameters | best test accuracy | best test loss | epochs | seed | attempts (seed: acc) | wall time |",
-            "|---|---|---:|---:|---:|---:|---:|---|---:|"]
+    rows = [
+        "| model | data | parameters | best test accuracy | best test loss | epochs | seed | attempts (seed: acc) | wall time |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
     for name, m in metrics["models"].items():
         acc = "-" if m["best_test_accuracy"] is None else f"{m['best_test_accuracy']:.3f}"
-        attempts = ", ".join(f"{a['seed']}: {'-' if a['best_accuracy'] is None else format(a['best_accuracy'], '.3f')}"
-                             for a in m["attempts"])
-        rows.append(f"| {name} | {m['dataset']['label']} | {m['parameters']} | {acc} | {m['best_test_loss']:.4g} | "
-                    f"{m['epochs_run']} | {m['seed']} | {attempts} | {m['wall_time_s']:.1f} s |")
+        attempts = ", ".join(
+            f"{a['seed']}: {'-' if a['best_accuracy'] is None else format(a['best_accuracy'], '.3f')}"
+            for a in m["attempts"]
+        )
+        rows.append(
+            f"| {name} | {m['dataset']['label']} | {m['parameters']} | {acc} | {m['best_test_loss']:.4g} | "
+            f"{m['epochs_run']} | {m['seed']} | {attempts} | {m['wall_time_s']:.1f} s |"
+        )
     return "\n".join(rows)
 
 
 def write_basic_report(run_dir: Path, study: Study, metrics: dict[str, Any]) -> None:
     """report.md with the metrics table; `morsenet.report.build_report` replaces it with the full report."""
-    text = (f"# Study `{study.name}`\n\n{study.description}\n\n## Metrics\n\n{metrics_table(metrics)}\n\n"
-            "## Figures\n\nFigures are written by `morsenet report RUN_DIR`.\n")
+    text = (
+        f"# Study `{study.name}`\n\n{study.description}\n\n## Metrics\n\n{metrics_table(metrics)}\n\n"
+        "## Figures\n\nFigures are written by `morsenet report RUN_DIR`.\n"
+    )
     atomic_write_text(run_dir / "report.md", text)
 
 
-def run_study(study: Study, *, out: str | Path | None = None, progress: bool | None = None,
-              log: Callable[[str], None] | None = None, report: bool = True, quick: bool = False) -> Path:
+def run_study(
+    study: Study,
+    *,
+    out: str | Path | None = None,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+    report: bool = True,
+    quick: bool = False,
+) -> Path:
     """Train every (data set, model) pair of `study` and write the run folder; returns its path.
 
     Args:
@@ -86,12 +102,21 @@ def run_study(study: Study, *, out: str | Path | None = None, progress: bool | N
 
     atomic_write_text(partial / "study.toml", study.dumps())
     manifest: dict[str, Any] = {
-        "study": study.name, "source": study.source, "status": "running", "quick": quick,
-        "morsenet_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
-        "platform": platform.platform(), "started": _now(), "finished": None,
-        "seeds": {"study": study.seed,
-                  "datasets": {d.label: d.params.get("seed") for d in study.datasets},
-                  "models": {}},
+        "study": study.name,
+        "source": study.source,
+        "status": "running",
+        "quick": quick,
+        "morsenet_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "started": _now(),
+        "finished": None,
+        "seeds": {
+            "study": study.seed,
+            "datasets": {d.label: d.params.get("seed") for d in study.datasets},
+            "models": {},
+        },
         "wall_time_s": {},
     }
     _write_json(partial / "manifest.json", manifest)
@@ -112,37 +137,60 @@ def run_study(study: Study, *, out: str | Path | None = None, progress: bool | N
                     if epoch == 0 or (epoch + 1) % study.snapshot_every == 0:
                         record["epochs"].append(epoch + 1)
                         record["states"].append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
                 return callback
 
             t0 = time.perf_counter()
-            result = train(mspec.config, data, cfg, seed=study.model_seed(mspec),
-                           callback_factory=callback_factory, progress=progress, desc=name)
+            result = train(
+                mspec.config,
+                data,
+                cfg,
+                seed=study.model_seed(mspec),
+                callback_factory=callback_factory,
+                progress=progress,
+                desc=name,
+            )
             wall = time.perf_counter() - t0
             h = result.history
-            meta = {"name": name, "study": study.name,
-                    "dataset": {"label": dspec.label, "name": dspec.name, "params": dspec.params},
-                    "train": cfg.to_dict(), "seed": result.seed, "history": h.to_dict(),
-                    "attempts": [a.to_dict() for a in result.attempts]}
+            meta = {
+                "name": name,
+                "study": study.name,
+                "dataset": {"label": dspec.label, "name": dspec.name, "params": dspec.params},
+                "train": cfg.to_dict(),
+                "seed": result.seed,
+                "history": h.to_dict(),
+                "attempts": [a.to_dict() for a in result.attempts],
+            }
             save(result.model, partial / "models" / f"{name}.pt", meta=meta)
             if result.seed in snapshots:
                 buf = io.BytesIO()
                 torch.save(snapshots[result.seed], buf)
                 atomic_write_bytes(partial / "models" / f"{name}.snapshots.pt", buf.getvalue())
             metrics["models"][name] = {
-                "dataset": meta["dataset"], "model": result.model.config(),
-                "parameters": count_parameters(result.model), "task": data.task,
-                "best_test_accuracy": h.best_accuracy, "best_test_loss": h.best_test_loss,
-                "best_epoch": h.best_epoch, "epochs_run": h.epochs_run, "seed": result.seed,
-                "attempts": meta["attempts"], "threshold": cfg.threshold,
-                "reached_threshold": result.reached_threshold, "wall_time_s": round(wall, 3),
+                "dataset": meta["dataset"],
+                "model": result.model.config(),
+                "parameters": count_parameters(result.model),
+                "task": data.task,
+                "best_test_accuracy": h.best_accuracy,
+                "best_test_loss": h.best_test_loss,
+                "best_epoch": h.best_epoch,
+                "epochs_run": h.epochs_run,
+                "seed": result.seed,
+                "attempts": meta["attempts"],
+                "threshold": cfg.threshold,
+                "reached_threshold": result.reached_threshold,
+                "wall_time_s": round(wall, 3),
                 "checkpoint": f"models/{name}.pt",
             }
             manifest["seeds"]["models"][name] = [a.seed for a in result.attempts]
             manifest["wall_time_s"][name] = round(wall, 3)
             _write_json(partial / "metrics.json", metrics)
             _write_json(partial / "manifest.json", manifest)
-            score = (f"test accuracy {h.best_accuracy:.3f}" if h.best_accuracy is not None
-                     else f"test MSE {h.best_test_loss:.3g}")
+            score = (
+                f"test accuracy {h.best_accuracy:.3f}"
+                if h.best_accuracy is not None
+                else f"test MSE {h.best_test_loss:.3g}"
+            )
             log(f"{name}: {score} after {h.epochs_run} epochs, {len(result.attempts)} attempt(s), {wall:.1f} s")
     except BaseException:
         manifest["status"] = "interrupted"

@@ -26,7 +26,29 @@ from ._summary import summarize as summarize
 from ._tasks import run_task as run_task
 from ._tasks import weight_spectrum_stats as weight_spectrum_stats
 
-__all__ = ["ANALYSES", "AnalysisSettings", "Cell", "DatasetSpec", "GroupSummary", "ModelSpec", "RowStore",
-           "SweepConfig", "SweepResult", "TrainingSpec", "bundled_sweeps", "load_sweep", "parse_sweep", "rankdata",
-           "rate_difference_interval", "render_report", "run_sweep", "run_task", "spearman", "summarize",
-           "weight_spectrum_stats", "wilson_interval", "write_report", "write_table"]
+__all__ = [
+    "ANALYSES",
+    "AnalysisSettings",
+    "Cell",
+    "DatasetSpec",
+    "GroupSummary",
+    "ModelSpec",
+    "RowStore",
+    "SweepConfig",
+    "SweepResult",
+    "TrainingSpec",
+    "bundled_sweeps",
+    "load_sweep",
+    "parse_sweep",
+    "rankdata",
+    "rate_difference_interval",
+    "render_report",
+    "run_sweep",
+    "run_task",
+    "spearman",
+    "summarize",
+    "weight_spectrum_stats",
+    "wilson_interval",
+    "write_report",
+    "write_table",
+]

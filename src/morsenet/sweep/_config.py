@@ -17,8 +17,19 @@ from ..study._config import DatasetSpec, bundled_descriptions
 from ..training import TrainConfig
 
 ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
-_TOP_KEYS = ("name", "description", "seeds", "seed_start", "chunk_size", "analyses", "train", "analysis",
-             "datasets", "models", "training")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "seeds",
+    "seed_start",
+    "chunk_size",
+    "analyses",
+    "train",
+    "analysis",
+    "datasets",
+    "models",
+    "training",
+)
 _QUICK = {"seeds": 4, "epochs": 15, "patience": 5, "n_samples": 600}
 
 
@@ -129,12 +140,19 @@ class SweepConfig:
     def to_dict(self) -> dict[str, Any]:
         """The sweep as plain data (what `parse_sweep` reads back); written to the output folder."""
         return {
-            "name": self.name, "description": self.description, "seeds": self.seeds,
-            "seed_start": self.seed_start, "chunk_size": self.chunk_size, "analyses": list(self.analyses),
-            "train": self.train.to_dict(), "analysis": asdict(self.analysis),
+            "name": self.name,
+            "description": self.description,
+            "seeds": self.seeds,
+            "seed_start": self.seed_start,
+            "chunk_size": self.chunk_size,
+            "analyses": list(self.analyses),
+            "train": self.train.to_dict(),
+            "analysis": asdict(self.analysis),
             "datasets": [{"label": d.label, "name": d.name, **d.params} for d in self.datasets],
-            "models": [{"name": m.name, "family": m.family, **m.config, **({"train": m.train} if m.train else {})}
-                       for m in self.models],
+            "models": [
+                {"name": m.name, "family": m.family, **m.config, **({"train": m.train} if m.train else {})}
+                for m in self.models
+            ],
             "training": [{"label": t.label, **t.overrides} for t in self.training],
         }
 
@@ -154,7 +172,7 @@ def _expect(where: str, value: Any, kind: type | tuple[type, ...], want: str) ->
 
 def _label(where: str, value: Any) -> str:
     _expect(where, value, str, "a string")
-    if not value or any(c in value for c in "/\\\n\"") or value != value.strip():
+    if not value or any(c in value for c in '/\\\n"') or value != value.strip():
         raise MorsenetError(f"{where} {value!r} must be a non-empty name without slashes, quotes or edge spaces")
     return value
 
@@ -162,8 +180,9 @@ def _label(where: str, value: Any) -> str:
 def _train_overrides(where: str, raw: Any) -> dict[str, Any]:
     raw = dict(_expect(where, raw, dict, "a table of training settings"))
     if "max_attempts" in raw:
-        raise MorsenetError(f"{where}: max_attempts is not used in sweeps (every seed is trained once and "
-                            "counted); remove it")
+        raise MorsenetError(
+            f"{where}: max_attempts is not used in sweeps (every seed is trained once and counted); remove it"
+        )
     allowed = [f.name for f in fields(TrainConfig) if f.name != "max_attempts"]
     for key in raw:
         if key not in allowed:
@@ -200,8 +219,10 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
     seed_start = _expect("seed_start", data.get("seed_start", 0), int, "an integer >= 0")
     chunk = _expect("chunk_size", data.get("chunk_size", 25), int, "an integer >= 1 (seeds per task)")
     if seeds < 1 or seed_start < 0 or chunk < 1:
-        raise MorsenetError(f"need seeds >= 1, seed_start >= 0 and chunk_size >= 1, got seeds={seeds}, "
-                            f"seed_start={seed_start}, chunk_size={chunk}")
+        raise MorsenetError(
+            f"need seeds >= 1, seed_start >= 0 and chunk_size >= 1, got seeds={seeds}, "
+            f"seed_start={seed_start}, chunk_size={chunk}"
+        )
     analyses = _expect("analyses", data.get("analyses", list(ANALYSES)), list, f"a list of {', '.join(ANALYSES)}")
     for a in analyses:
         if a not in ANALYSES:
@@ -222,15 +243,23 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
     if not raw_datasets:
         raise MorsenetError('sweep has no [[datasets]]; add one, e.g. [[datasets]] name = "circles"')
     if not raw_models:
-        raise MorsenetError('sweep has no [[models]]; add one, e.g. [[models]] name = "w3" kind = "mlp" '
-                            "width = 3 depth = 2")
+        raise MorsenetError(
+            'sweep has no [[models]]; add one, e.g. [[models]] name = "w3" kind = "mlp" width = 3 depth = 2'
+        )
     if quick:
         seeds = min(seeds, _QUICK["seeds"])
         chunk = min(chunk, _QUICK["seeds"])
         train_raw["epochs"] = min(train_raw.get("epochs", 300), _QUICK["epochs"])
         train_raw["patience"] = min(train_raw.get("patience", 100) or _QUICK["patience"], _QUICK["patience"])
-        analysis = AnalysisSettings(**{**asdict(analysis), "tunnel_resolution": 33, "tunnel_radii": 16,
-                                       "tunnel_angles": 64, "critical_point_starts": 8})
+        analysis = AnalysisSettings(
+            **{
+                **asdict(analysis),
+                "tunnel_resolution": 33,
+                "tunnel_radii": 16,
+                "tunnel_angles": 64,
+                "critical_point_starts": 8,
+            }
+        )
     try:
         train = TrainConfig.from_dict(train_raw)
     except MorsenetError as err:
@@ -247,8 +276,13 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
         label = _label(f"{where}.label", raw.pop("label", dname))
         if dname in DATASETS and "seed" in dataset_parameters(dname):
             raw.setdefault("seed", 0)
-        if dname == "csv" and isinstance(raw.get("path"), str) and not Path(raw["path"]).is_absolute() \
-                and source and not source.startswith("bundled:"):
+        if (
+            dname == "csv"
+            and isinstance(raw.get("path"), str)
+            and not Path(raw["path"]).is_absolute()
+            and source
+            and not source.startswith("bundled:")
+        ):
             raw["path"] = str((Path(source).parent / raw["path"]).resolve())
         if quick and dname in DATASETS and "n_samples" in dataset_parameters(dname):
             raw["n_samples"] = min(raw.get("n_samples", 2000), _QUICK["n_samples"])
@@ -282,8 +316,9 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
             except MorsenetError as err:
                 raise MorsenetError(f"{where}: {err}") from None
         if len(configs) > 1:
-            raise MorsenetError(f"{where}: the data sets have different input dimensions; run one sweep per "
-                                "input dimension")
+            raise MorsenetError(
+                f"{where}: the data sets have different input dimensions; run one sweep per input dimension"
+            )
         config = json.loads(configs.pop())
         if any(m.name == mname for m in models):
             raise MorsenetError(f"{where}: name {mname!r} is used twice; give each model a unique name")
@@ -305,8 +340,20 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
             raise MorsenetError(f"{where}: label {label!r} is used twice; give each training setting a unique label")
         training.append(TrainingSpec(label, overrides))
 
-    sweep = SweepConfig(name, description.strip(), seeds, seed_start, chunk, tuple(analyses), train, analysis,
-                        tuple(datasets), tuple(models), tuple(training), source)
+    sweep = SweepConfig(
+        name,
+        description.strip(),
+        seeds,
+        seed_start,
+        chunk,
+        tuple(analyses),
+        train,
+        analysis,
+        tuple(datasets),
+        tuple(models),
+        tuple(training),
+        source,
+    )
     for cell in sweep.cells():  # every merged training config must be valid
         try:
             replace(sweep.train, **{**cell.training.overrides, **cell.model.train})
@@ -329,14 +376,16 @@ def load_sweep(sweep: str | Path = "default", *, quick: bool = False) -> SweepCo
     path = Path(sweep)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise MorsenetError(f"no sweep file {str(path)!r}; give a .toml path or one of: "
-                                f"{', '.join(bundled_sweeps())}")
+            raise MorsenetError(
+                f"no sweep file {str(path)!r}; give a .toml path or one of: {', '.join(bundled_sweeps())}"
+            )
         source, text = str(path), path.read_text(encoding="utf-8")
     else:
         res = resources.files(__package__).joinpath("sweeps", f"{sweep}.toml")
         if not res.is_file():
-            raise MorsenetError(f"unknown sweep {str(sweep)!r}; give a .toml path or one of: "
-                                f"{', '.join(bundled_sweeps())}")
+            raise MorsenetError(
+                f"unknown sweep {str(sweep)!r}; give a .toml path or one of: {', '.join(bundled_sweeps())}"
+            )
         source, text = f"bundled:{sweep}", res.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)

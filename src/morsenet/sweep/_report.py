@@ -7,7 +7,8 @@ import datetime
 import html
 import io
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +38,10 @@ def _png(fig: Any) -> str:
 
 
 def _figure(fig: Any, title: str, caption: str) -> str:
-    return (f'<figure><img src="{_png(fig)}" alt="{_E(title)}"><figcaption><b>{_E(title)}.</b> {_E(caption)}'
-            "</figcaption></figure>")
+    return (
+        f'<figure><img src="{_png(fig)}" alt="{_E(title)}"><figcaption><b>{_E(title)}.</b> {_E(caption)}'
+        "</figcaption></figure>"
+    )
 
 
 def _new(w: float, h: float, ncols: int = 1, nrows: int = 1) -> tuple[Any, Any]:
@@ -73,8 +76,11 @@ def _accuracy_figure(groups: Sequence[GroupSummary], threshold: float | None) ->
         ax.legend(loc="lower left", fontsize=8)
     ax.set_xticks(pos, [g.label for g in groups], rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("best test accuracy")
-    return _figure(fig, "Accuracy distributions", "Best test accuracy of every model (one dot per seed) with "
-                   "box plots per architecture.")
+    return _figure(
+        fig,
+        "Accuracy distributions",
+        "Best test accuracy of every model (one dot per seed) with box plots per architecture.",
+    )
 
 
 def _rates_figure(groups: Sequence[GroupSummary]) -> str:
@@ -85,16 +91,26 @@ def _rates_figure(groups: Sequence[GroupSummary]) -> str:
             k, n = (g.successes, g.n_judged) if what == "success" else (g.tunnels, g.n_topology)
             if not n:
                 continue
-            lo, hi = (g.success_ci if what == "success" else g.tunnel_ci)
-            ax.errorbar(k / n, yi, xerr=[[k / n - lo], [hi - k / n]], fmt="o", color="C0" if what == "success"
-                        else "C1", capsize=3)
+            lo, hi = g.success_ci if what == "success" else g.tunnel_ci
+            ax.errorbar(
+                k / n,
+                yi,
+                xerr=[[k / n - lo], [hi - k / n]],
+                fmt="o",
+                color="C0" if what == "success" else "C1",
+                capsize=3,
+            )
         ax.set_yticks(y, [g.label for g in groups], fontsize=8)
         ax.set_xlim(-0.03, 1.03)
         ax.set_xlabel("reached the threshold" if what == "success" else "fraction with a tunnel")
         ax.grid(axis="x", alpha=0.3)
-    return _figure(fig, "Success and tunnel rates", "Fraction of models that reached the accuracy threshold (left) "
-                   "and whose class-0 region around the disk escapes through the ring (right), with Wilson 95% "
-                   "intervals.")
+    return _figure(
+        fig,
+        "Success and tunnel rates",
+        "Fraction of models that reached the accuracy threshold (left) "
+        "and whose class-0 region around the disk escapes through the ring (right), with Wilson 95% "
+        "intervals.",
+    )
 
 
 def _depth_figure(rows: Sequence[dict[str, Any]]) -> str | None:
@@ -126,29 +142,45 @@ def _sv_figure(groups: Sequence[GroupSummary], rows: Sequence[dict[str, Any]]) -
     ncols = min(4, len(groups))
     nrows = math.ceil(len(groups) / ncols)
     fig, axes = _new(3.2 * ncols, 2.6 * nrows, ncols=ncols, nrows=nrows)
-    for ax in axes.flat[len(groups):]:
+    for ax in axes.flat[len(groups) :]:
         ax.set_visible(False)
     for ax, g in zip(axes.flat, groups):
-        pts = [(r["sv_min"], r["best_accuracy"]) for r in rows if r["cell"] == g.cell
-               and r.get("sv_min") is not None and r.get("best_accuracy") is not None and r["sv_min"] > 0]
+        pts = [
+            (r["sv_min"], r["best_accuracy"])
+            for r in rows
+            if r["cell"] == g.cell
+            and r.get("sv_min") is not None
+            and r.get("best_accuracy") is not None
+            and r["sv_min"] > 0
+        ]
         if pts:
             s, a = np.array(pts, dtype=float).T
             ax.plot(s, a, "o", ms=3, alpha=0.6)
             _log_axis(ax.xaxis)
         rho, lo, hi, n = g.rho_accuracy_sv
-        ax.set_title(f"{g.label}\nSpearman {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]" if not math.isnan(rho)
-                     else f"{g.label}\nSpearman n/a", fontsize=8)
+        ax.set_title(
+            f"{g.label}\nSpearman {rho:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+            if not math.isnan(rho)
+            else f"{g.label}\nSpearman n/a",
+            fontsize=8,
+        )
         ax.tick_params(labelsize=7)
     fig.supxlabel("smallest singular value of the hidden weight maps (BatchNorm folded)", fontsize=9)
     fig.supylabel("best test accuracy", fontsize=9)
-    return _figure(fig, "Accuracy against the smallest weight singular value", "One panel per architecture; "
-                   "Spearman rank correlation with a Fisher-z 95% interval.")
+    return _figure(
+        fig,
+        "Accuracy against the smallest weight singular value",
+        "One panel per architecture; Spearman rank correlation with a Fisher-z 95% interval.",
+    )
 
 
 def _width_figure(trends: list[dict[str, Any]], rows: Sequence[dict[str, Any]]) -> str | None:
     families = {t["family"] for t in trends}
-    pts = [(r["family"], r["depth"], r["tunnel_width"]) for r in rows
-           if r.get("topology") == "tunnel" and r.get("tunnel_width") and r["family"] in families]
+    pts = [
+        (r["family"], r["depth"], r["tunnel_width"])
+        for r in rows
+        if r.get("topology") == "tunnel" and r.get("tunnel_width") and r["family"] in families
+    ]
     if not pts:
         return None
     fig, ax = _new(7, 4)
@@ -163,8 +195,11 @@ def _width_figure(trends: list[dict[str, Any]], rows: Sequence[dict[str, Any]]) 
     ax.set_xlabel("depth")
     ax.set_ylabel("narrowest tunnel width")
     ax.legend(fontsize=8)
-    return _figure(fig, "Tunnel width against depth", "Narrowest chord of the tunnel through the ring, for models "
-                   "with a tunnel; lines join medians.")
+    return _figure(
+        fig,
+        "Tunnel width against depth",
+        "Narrowest chord of the tunnel through the ring, for models with a tunnel; lines join medians.",
+    )
 
 
 def _num(x: float, spec: str = ".3f") -> str:
@@ -172,16 +207,35 @@ def _num(x: float, spec: str = ".3f") -> str:
 
 
 def _table(groups: Sequence[GroupSummary]) -> str:
-    head = ["architecture", "family", "depth", "n", "accuracy mean &plusmn; sd", "median", "reached threshold",
-            "tunnel", "bounded / centre 1", "median tunnel width", "theory class", "median smallest sv",
-            "Spearman(acc, sv) [95% CI]", "models with a minimum", "mean critical points"]
-    out = ['<table><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    head = [
+        "architecture",
+        "family",
+        "depth",
+        "n",
+        "accuracy mean &plusmn; sd",
+        "median",
+        "reached threshold",
+        "tunnel",
+        "bounded / centre 1",
+        "median tunnel width",
+        "theory class",
+        "median smallest sv",
+        "Spearman(acc, sv) [95% CI]",
+        "models with a minimum",
+        "mean critical points",
+    ]
+    out = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for g in groups:
         rho, lo, hi, n = g.rho_accuracy_sv
         cells = [
-            _E(g.label), _E(str(g.first.get("family", ""))), str(g.first.get("depth", "")), str(g.n),
-            f"{_num(g.accuracy_mean)} &plusmn; {_num(g.accuracy_sd)}", _num(g.accuracy_median),
-            _E(rate_text(g.successes, g.n_judged)), _E(rate_text(g.tunnels, g.n_topology)),
+            _E(g.label),
+            _E(str(g.first.get("family", ""))),
+            str(g.first.get("depth", "")),
+            str(g.n),
+            f"{_num(g.accuracy_mean)} &plusmn; {_num(g.accuracy_sd)}",
+            _num(g.accuracy_median),
+            _E(rate_text(g.successes, g.n_judged)),
+            _E(rate_text(g.tunnels, g.n_topology)),
             f"{g.bounded} / {g.no_inner}" if g.n_topology else "n/a",
             _num(float(np.median(g.tunnel_widths)) if len(g.tunnel_widths) else math.nan, ".3g"),
             _E(", ".join(f"{k} ({v})" for k, v in sorted(g.theory.items())) or "n/a"),
@@ -190,8 +244,11 @@ def _table(groups: Sequence[GroupSummary]) -> str:
             f"{g.with_minimum}/{len(g.critical_points)}" if len(g.critical_points) else "n/a",
             _num(float(g.critical_points.mean()) if len(g.critical_points) else math.nan, ".2f"),
         ]
-        out.append("<tr>" + "".join(f'<td class="n">{c}</td>' if i >= 2 else f"<td>{c}</td>"
-                                    for i, c in enumerate(cells)) + "</tr>")
+        out.append(
+            "<tr>"
+            + "".join(f'<td class="n">{c}</td>' if i >= 2 else f"<td>{c}</td>" for i, c in enumerate(cells))
+            + "</tr>"
+        )
     return "".join(out) + "</tbody></table>"
 
 
@@ -199,17 +256,22 @@ def _answers(groups: Sequence[GroupSummary], trends: list[dict[str, Any]]) -> st
     parts = []
     judged = [g for g in groups if g.n_judged]
     if judged:
-        items = "".join(f"<li><b>{_E(g.label)}</b>: reached the threshold {_E(rate_text(g.successes, g.n_judged))}"
-                        + (f"; tunnel {_E(rate_text(g.tunnels, g.n_topology))}" if g.n_topology else "") + "</li>"
-                        for g in judged)
-        parts.append("<h3>How often does each architecture succeed, and how often does it tunnel?</h3>"
-                     f"<ul>{items}</ul>")
+        items = "".join(
+            f"<li><b>{_E(g.label)}</b>: reached the threshold {_E(rate_text(g.successes, g.n_judged))}"
+            + (f"; tunnel {_E(rate_text(g.tunnels, g.n_topology))}" if g.n_topology else "")
+            + "</li>"
+            for g in judged
+        )
+        parts.append(
+            f"<h3>How often does each architecture succeed, and how often does it tunnel?</h3><ul>{items}</ul>"
+        )
         odd = [g for g in groups if g.bounded_against_theory]
         if odd:
-            parts.append("<p>Found bounded although the theory says the architecture cannot enclose (so the tunnel "
-                         "is thinner than the analysis resolves; raise analysis.tunnel_angles / tunnel_resolution "
-                         "to resolve it): " + ", ".join(f"{_E(g.label)} {g.bounded_against_theory}" for g in odd)
-                         + ".</p>")
+            parts.append(
+                "<p>Found bounded although the theory says the architecture cannot enclose (so the tunnel "
+                "is thinner than the analysis resolves; raise analysis.tunnel_angles / tunnel_resolution "
+                "to resolve it): " + ", ".join(f"{_E(g.label)} {g.bounded_against_theory}" for g in odd) + ".</p>"
+            )
     comps = bottleneck_comparisons(groups)
     if comps:
         items = "".join(
@@ -217,24 +279,36 @@ def _answers(groups: Sequence[GroupSummary], trends: list[dict[str, Any]]) -> st
             f"{_E(rate_text(c['bottleneck'].successes, c['bottleneck'].n_judged))} vs "
             f"{_E(rate_text(c['plain'].successes, c['plain'].n_judged))}; difference {pct(c['difference'])} "
             f"(95% CI {pct(c['low'])} to {pct(c['high'])}): "
-            + ("the bottleneck <b>helps</b>" if c["low"] > 0 else "the bottleneck <b>hurts</b>" if c["high"] < 0
-               else "no significant difference") + "</li>" for c in comps)
+            + (
+                "the bottleneck <b>helps</b>"
+                if c["low"] > 0
+                else "the bottleneck <b>hurts</b>"
+                if c["high"] < 0
+                else "no significant difference"
+            )
+            + "</li>"
+            for c in comps
+        )
         parts.append(f"<h3>Does a bottleneck help training?</h3><ul>{items}</ul>")
     corr = [g for g in groups if not math.isnan(g.rho_accuracy_sv[0])]
     if corr:
         sig = [g for g in corr if g.rho_accuracy_sv[1] > 0 or g.rho_accuracy_sv[2] < 0]
-        parts.append("<h3>Does accuracy correlate with the singular values?</h3><p>"
-                     f"Within {len(corr)} architectures, the Spearman correlation of best accuracy with the smallest "
-                     f"weight singular value has a 95% interval excluding 0 in {len(sig)}: "
-                     + (", ".join(f"{_E(g.label)} ({g.rho_accuracy_sv[0]:+.2f})" for g in sig) or "none")
-                     + ". See the table for all intervals.</p>")
+        parts.append(
+            "<h3>Does accuracy correlate with the singular values?</h3><p>"
+            f"Within {len(corr)} architectures, the Spearman correlation of best accuracy with the smallest "
+            f"weight singular value has a 95% interval excluding 0 in {len(sig)}: "
+            + (", ".join(f"{_E(g.label)} ({g.rho_accuracy_sv[0]:+.2f})" for g in sig) or "none")
+            + ". See the table for all intervals.</p>"
+        )
     tr = [t for t in trends if t["width_rho"][3] >= 4]
     if tr:
         items = "".join(
             f"<li>{_E(str(t['family']))}: median tunnel width by depth "
             + ", ".join(f"{d}: {_num(w, '.3g')} (n={t['n_tunnel'][d]})" for d, w in t["median_width"].items())
             + f"; Spearman(depth, width) {_num(t['width_rho'][0], '+.2f')} "
-            f"[{_num(t['width_rho'][1], '+.2f')}, {_num(t['width_rho'][2], '+.2f')}]</li>" for t in tr)
+            f"[{_num(t['width_rho'][1], '+.2f')}, {_num(t['width_rho'][2], '+.2f')}]</li>"
+            for t in tr
+        )
         parts.append(f"<h3>Does depth make the tunnel narrower?</h3><ul>{items}</ul>")
     return '<div class="answer">' + "".join(parts) + "</div>" if parts else ""
 
@@ -247,14 +321,17 @@ def render_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, *, seconds
     thresholds = {r.get("threshold") for r in rows if r.get("threshold") is not None}
     threshold = thresholds.pop() if len(thresholds) == 1 else None
     when = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>morsenet sweep: {_E(sweep.name)}</title><style>{CSS}</style></head><body>",
-           f"<h1>Sweep <code>{_E(sweep.name)}</code></h1>",
-           f"<p>{_E(sweep.description)}</p>" if sweep.description else "",
-           f'<p class="meta">{len(rows)} of {sweep.n_models} models &middot; {len(order)} cells &middot; seeds '
-           f"{sweep.seed_start}-{sweep.seed_start + sweep.seeds - 1} &middot; morsenet {__version__}"
-           + (f" &middot; wall time {seconds / 60:.1f} min" if seconds is not None else "")
-           + f" &middot; built {when} &middot; table: results.csv (one row per model)</p>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>morsenet sweep: {_E(sweep.name)}</title><style>{CSS}</style></head><body>",
+        f"<h1>Sweep <code>{_E(sweep.name)}</code></h1>",
+        f"<p>{_E(sweep.description)}</p>" if sweep.description else "",
+        f'<p class="meta">{len(rows)} of {sweep.n_models} models &middot; {len(order)} cells &middot; seeds '
+        f"{sweep.seed_start}-{sweep.seed_start + sweep.seeds - 1} &middot; morsenet {__version__}"
+        + (f" &middot; wall time {seconds / 60:.1f} min" if seconds is not None else "")
+        + f" &middot; built {when} &middot; table: results.csv (one row per model)</p>",
+    ]
     if not rows:
         out.append("<p>No rows yet.</p></body></html>")
         return "\n".join(out)
@@ -265,17 +342,18 @@ def render_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, *, seconds
     for fig in (_depth_figure(rows), _sv_figure(groups, rows), _width_figure(trends, rows)):
         if fig:
             out.append(fig)
-    out.append("<h2>Notes</h2><ul><li>Rates use Wilson score intervals; differences of rates Newcombe's interval; "
-               "correlations are Spearman's with a Fisher-z interval (standard error sqrt(1.06/(n-3))).</li>"
-               "<li>Tunnel: the class-0 region around the disk reaches the edge of the analysis box (flood fill on "
-               "a grid, refined on circles); bounded: enclosed by the ring; centre 1: the disk's centre is "
-               "classified 1, so there is no inner region.</li><li>Singular values are of the affine maps with "
-               "eval-mode BatchNorm folded in, read-out excluded.</li></ul></body></html>")
+    out.append(
+        "<h2>Notes</h2><ul><li>Rates use Wilson score intervals; differences of rates Newcombe's interval; "
+        "correlations are Spearman's with a Fisher-z interval (standard error sqrt(1.06/(n-3))).</li>"
+        "<li>Tunnel: the class-0 region around the disk reaches the edge of the analysis box (flood fill on "
+        "a grid, refined on circles); bounded: enclosed by the ring; centre 1: the disk's centre is "
+        "classified 1, so there is no inner region.</li><li>Singular values are of the affine maps with "
+        "eval-mode BatchNorm folded in, read-out excluded.</li></ul></body></html>"
+    )
     return "\n".join(out)
 
 
-def write_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, path: Any, *,
-                 seconds: float | None = None) -> Any:
+def write_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, path: Any, *, seconds: float | None = None) -> Any:
     """Write `render_report` to `path` atomically; returns the path."""
     atomic_write_text(path, render_report(rows, sweep, seconds=seconds))
     return path

@@ -8,9 +8,10 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .. import __version__
 from .._validation import atomic_write_text
@@ -46,23 +47,31 @@ class SweepResult:
 
 
 def _manifest(sweep: SweepConfig) -> dict[str, Any]:
-    return {"morsenet_version": __version__, "fingerprint": sweep.fingerprint(), "sweep": sweep.to_dict(),
-            "source": sweep.source}
+    return {
+        "morsenet_version": __version__,
+        "fingerprint": sweep.fingerprint(),
+        "sweep": sweep.to_dict(),
+        "source": sweep.source,
+    }
 
 
 def _check_out_dir(sweep: SweepConfig, out: Path, store: RowStore, resume: bool) -> None:
     manifest = out / "sweep.json"
     if store.path.is_file() and store.path.stat().st_size > 0 and not resume:
-        raise MorsenetError(f"{out} already holds sweep rows ({store.path.name}); pass --resume to continue that "
-                            "sweep, or choose a new --out")
+        raise MorsenetError(
+            f"{out} already holds sweep rows ({store.path.name}); pass --resume to continue that "
+            "sweep, or choose a new --out"
+        )
     if resume and manifest.is_file():
         try:
             old = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             old = {}
         if old.get("fingerprint") != sweep.fingerprint():
-            raise MorsenetError(f"--resume: {out} was started with a different sweep (grid, seeds, training or "
-                                "analyses differ, or --quick was used for only one of them); use a new --out")
+            raise MorsenetError(
+                f"--resume: {out} was started with a different sweep (grid, seeds, training or "
+                "analyses differ, or --quick was used for only one of them); use a new --out"
+            )
     atomic_write_text(manifest, json.dumps(_manifest(sweep), indent=2) + "\n")
 
 
@@ -101,14 +110,30 @@ def _dask(tasks: list[dict[str, Any]], client: Any) -> Iterator[tuple[dict[str, 
 def _local_cluster(workers: int, quiet: bool):
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR if quiet else logging.WARNING)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR if quiet else logging.WARNING,
+    )
     return cluster, Client(cluster)
 
 
-def run_sweep(sweep: SweepConfig, out_dir: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-              resume: bool = False, device: str = "cpu", chunk_size: int | None = None, report: bool = True,
-              quiet: bool = False, on_rows: Callable[[Rows], None] | None = None) -> SweepResult:
+def run_sweep(
+    sweep: SweepConfig,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    chunk_size: int | None = None,
+    report: bool = True,
+    quiet: bool = False,
+    on_rows: Callable[[Rows], None] | None = None,
+) -> SweepResult:
     """Train every model of `sweep`, append its row to `out_dir/rows.jsonl` as each chunk finishes, then write
     the table (`results.csv`) and `report.html`.
 
@@ -148,8 +173,10 @@ def run_sweep(sweep: SweepConfig, out_dir: str | Path, *, workers: int | None = 
         done = store.keys() if resume else set()
         tasks = make_tasks(sweep, done, device=device, chunk_size=chunk_size)
         n_todo = sum(len(t["seeds"]) for t in tasks)
-        log(f"sweep {sweep.name}: {sweep.n_models} models in {len(sweep.cells())} cells, "
-            f"{sweep.n_models - n_todo} already done, {len(tasks)} tasks to run")
+        log(
+            f"sweep {sweep.name}: {sweep.n_models} models in {len(sweep.cells())} cells, "
+            f"{sweep.n_models - n_todo} already done, {len(tasks)} tasks to run"
+        )
         cluster = client = results = None
         try:
             if tasks and scheduler is not None:
@@ -158,11 +185,15 @@ def run_sweep(sweep: SweepConfig, out_dir: str | Path, *, workers: int | None = 
                 try:
                     client = Client(scheduler, timeout="20s")
                 except (OSError, TimeoutError) as err:
-                    raise MorsenetError(f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
-                                        "`dask scheduler` or check the address") from None
+                    raise MorsenetError(
+                        f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
+                        "`dask scheduler` or check the address"
+                    ) from None
                 results = _dask(tasks, client)
-                log(f"running on the Dask cluster at {scheduler} "
-                    f"({len(client.scheduler_info().get('workers', {}))} workers)")
+                log(
+                    f"running on the Dask cluster at {scheduler} "
+                    f"({len(client.scheduler_info().get('workers', {}))} workers)"
+                )
             elif tasks and (workers or os.cpu_count() or 1) > 1 and len(tasks) > 1:
                 n = min(workers or os.cpu_count() or 1, len(tasks))
                 cluster, client = _local_cluster(n, quiet)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from statistics import NormalDist
-from typing import Sequence
 
 import numpy as np
 
@@ -41,8 +41,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     return (lo, hi)
 
 
-def rate_difference_interval(k1: int, n1: int, k2: int, n2: int,
-                             confidence: float = 0.95) -> tuple[float, float, float]:
+def rate_difference_interval(
+    k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """Difference of two independent proportions k1/n1 - k2/n2 with Newcombe's hybrid score interval.
 
     Returns (difference, low, high); nan when either n is 0.
@@ -67,7 +68,7 @@ def rankdata(x: Sequence[float]) -> np.ndarray:
         j = i
         while j + 1 < len(a) and sorted_a[j + 1] == sorted_a[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
     return ranks
 

@@ -7,20 +7,60 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .._validation import atomic_write_bytes, atomic_write_text
 from ..errors import MorsenetError
 
 # Column order of the table; columns a row lacks are left empty, unknown ones are appended in order of appearance.
 COLUMNS = (
-    "sweep", "cell", "dataset", "model", "training", "family", "kind", "depth", "width", "min_width",
-    "bottleneck", "batchnorm", "activation", "n_params", "seed", "epochs_max", "lr", "batch_size", "patience",
-    "threshold", "best_accuracy", "best_test_loss", "best_epoch", "epochs", "stopped_early", "reached_threshold",
-    "final_train_loss", "sv_min", "cond_max", "layer_sv_min", "layer_cond", "theory_class", "theory_can_enclose",
-    "n_critical_points", "n_minima", "n_maxima", "n_saddles", "n_degenerate", "topology", "tunnel",
-    "tunnel_width", "tunnel_thin", "ring_fraction_class0", "train_seconds", "analysis_seconds",
+    "sweep",
+    "cell",
+    "dataset",
+    "model",
+    "training",
+    "family",
+    "kind",
+    "depth",
+    "width",
+    "min_width",
+    "bottleneck",
+    "batchnorm",
+    "activation",
+    "n_params",
+    "seed",
+    "epochs_max",
+    "lr",
+    "batch_size",
+    "patience",
+    "threshold",
+    "best_accuracy",
+    "best_test_loss",
+    "best_epoch",
+    "epochs",
+    "stopped_early",
+    "reached_threshold",
+    "final_train_loss",
+    "sv_min",
+    "cond_max",
+    "layer_sv_min",
+    "layer_cond",
+    "theory_class",
+    "theory_can_enclose",
+    "n_critical_points",
+    "n_minima",
+    "n_maxima",
+    "n_saddles",
+    "n_degenerate",
+    "topology",
+    "tunnel",
+    "tunnel_width",
+    "tunnel_thin",
+    "ring_fraction_class0",
+    "train_seconds",
+    "analysis_seconds",
     "analysis_errors",
 )
 
@@ -130,8 +170,9 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path, *, order: list[str] |
         import pyarrow.parquet as pq
     except ImportError:  # parquet is optional; CSV is always written
         return paths
-    table = pa.Table.from_pylist([{c: (json.dumps(r[c]) if isinstance(r.get(c), (list, dict)) else r.get(c))
-                                   for c in cols} for r in rows])
+    table = pa.Table.from_pylist(
+        [{c: (json.dumps(r[c]) if isinstance(r.get(c), (list, dict)) else r.get(c)) for c in cols} for r in rows]
+    )
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     paths.append(out_dir / "results.parquet")
@@ -146,7 +187,7 @@ class DirectoryLock:
         self.path = Path(out_dir) / ".lock"
         self._fh = None
 
-    def __enter__(self) -> "DirectoryLock":
+    def __enter__(self) -> DirectoryLock:
         try:
             import fcntl
         except ImportError:  # not POSIX: no lock, the caller is trusted to run one driver per folder
@@ -158,7 +199,9 @@ class DirectoryLock:
         except OSError:
             self._fh.close()
             self._fh = None
-            raise MorsenetError(f"another sweep is writing to {self.path.parent}; wait for it or use another --out")
+            raise MorsenetError(
+                f"another sweep is writing to {self.path.parent}; wait for it or use another --out"
+            ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:

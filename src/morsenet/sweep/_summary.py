@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -104,17 +105,30 @@ def summarize(rows: Sequence[Row], order: Sequence[str] | None = None) -> list[G
         pairs = [(a, s) for a, s in pairs if _finite([a]) and _finite([s])]
         rho = spearman([a for a, _ in pairs], [s for _, s in pairs]) if pairs else (math.nan,) * 3 + (0,)
         cps = [r.get("n_critical_points") for r in rs if r.get("n_critical_points") is not None]
-        out.append(GroupSummary(
-            cell=cell, label=rs[0]["model"] if single_axis else cell, first=rs[0], n=len(rs), accuracy=acc,
-            successes=sum(judged), n_judged=len(judged), tunnels=topo.count("tunnel"), bounded=topo.count("bounded"),
-            no_inner=topo.count("no_inner_region"), n_topology=len(topo),
-            tunnel_widths=np.array(_finite([r.get("tunnel_width") for r in rs if r.get("topology") == "tunnel"])),
-            sv_min=np.array(_finite([r.get("sv_min") for r in rs])), rho_accuracy_sv=rho,
-            theory=dict(Counter(str(r["theory_class"]) for r in rs if r.get("theory_class"))),
-            critical_points=np.array(_finite(cps)),
-            with_minimum=sum(1 for r in rs if (r.get("n_minima") or 0) > 0),
-            bounded_against_theory=sum(1 for r in rs if r.get("theory_can_enclose") is False
-                                       and r.get("topology") == "bounded")))
+        out.append(
+            GroupSummary(
+                cell=cell,
+                label=rs[0]["model"] if single_axis else cell,
+                first=rs[0],
+                n=len(rs),
+                accuracy=acc,
+                successes=sum(judged),
+                n_judged=len(judged),
+                tunnels=topo.count("tunnel"),
+                bounded=topo.count("bounded"),
+                no_inner=topo.count("no_inner_region"),
+                n_topology=len(topo),
+                tunnel_widths=np.array(_finite([r.get("tunnel_width") for r in rs if r.get("topology") == "tunnel"])),
+                sv_min=np.array(_finite([r.get("sv_min") for r in rs])),
+                rho_accuracy_sv=rho,
+                theory=dict(Counter(str(r["theory_class"]) for r in rs if r.get("theory_class"))),
+                critical_points=np.array(_finite(cps)),
+                with_minimum=sum(1 for r in rs if (r.get("n_minima") or 0) > 0),
+                bounded_against_theory=sum(
+                    1 for r in rs if r.get("theory_can_enclose") is False and r.get("topology") == "bounded"
+                ),
+            )
+        )
     return out
 
 
@@ -127,8 +141,10 @@ def bottleneck_comparisons(groups: Sequence[GroupSummary]) -> list[dict[str, Any
         if b.first.get("kind") != "mlp" or not b.first.get("bottleneck"):
             continue
         for p in plain:
-            same = all(b.first.get(k) == p.first.get(k) for k in ("dataset", "training", "depth", "width",
-                                                                  "batchnorm", "activation"))
+            same = all(
+                b.first.get(k) == p.first.get(k)
+                for k in ("dataset", "training", "depth", "width", "batchnorm", "activation")
+            )
             if same and b.n_judged and p.n_judged:
                 d, lo, hi = rate_difference_interval(b.successes, b.n_judged, p.successes, p.n_judged)
                 out.append({"bottleneck": b, "plain": p, "difference": d, "low": lo, "high": hi})
@@ -147,16 +163,24 @@ def depth_trends(rows: Sequence[Row]) -> list[dict[str, Any]]:
         if len(depths) < 2:
             continue
         acc = [(r["depth"], r["best_accuracy"]) for r in rs if _finite([r.get("best_accuracy")])]
-        tun = [(r["depth"], r["tunnel_width"]) for r in rs
-               if r.get("topology") == "tunnel" and _finite([r.get("tunnel_width")])]
+        tun = [
+            (r["depth"], r["tunnel_width"])
+            for r in rs
+            if r.get("topology") == "tunnel" and _finite([r.get("tunnel_width")])
+        ]
         by_depth = {d: [w for dd, w in tun if dd == d] for d in depths}
-        out.append({
-            "dataset": dataset, "training": training, "family": family, "depths": depths,
-            "accuracy_rho": spearman([d for d, _ in acc], [a for _, a in acc]),
-            "width_rho": spearman([d for d, _ in tun], [w for _, w in tun]) if tun else (math.nan,) * 3 + (0,),
-            "median_width": {d: (statistics.median(ws) if ws else math.nan) for d, ws in by_depth.items()},
-            "n_tunnel": {d: len(ws) for d, ws in by_depth.items()},
-        })
+        out.append(
+            {
+                "dataset": dataset,
+                "training": training,
+                "family": family,
+                "depths": depths,
+                "accuracy_rho": spearman([d for d, _ in acc], [a for _, a in acc]),
+                "width_rho": spearman([d for d, _ in tun], [w for _, w in tun]) if tun else (math.nan,) * 3 + (0,),
+                "median_width": {d: (statistics.median(ws) if ws else math.nan) for d, ws in by_depth.items()},
+                "n_tunnel": {d: len(ws) for d, ws in by_depth.items()},
+            }
+        )
     return out
 
 
@@ -165,7 +189,7 @@ def pct(x: float) -> str:
 
 
 def rate_text(k: int, n: int) -> str:
-    """"12/50 = 24% (95% CI 14-37%)"."""
+    """ "12/50 = 24% (95% CI 14-37%)"."""
     if n == 0:
         return "n/a"
     lo, hi = wilson_interval(k, n)

@@ -22,8 +22,9 @@ from ..training import TrainConfig
 from ._config import AnalysisSettings, Cell, SweepConfig
 
 
-def make_tasks(sweep: SweepConfig, done: set[tuple[str, int]], *, device: str = "cpu",
-               chunk_size: int | None = None) -> list[dict[str, Any]]:
+def make_tasks(
+    sweep: SweepConfig, done: set[tuple[str, int]], *, device: str = "cpu", chunk_size: int | None = None
+) -> list[dict[str, Any]]:
     """One task per chunk of consecutive seeds of each cell, skipping chunks whose rows are all `done`.
 
     Chunks are fixed by the sweep (not by what is left), so a resumed sweep trains exactly the ensembles an
@@ -34,7 +35,7 @@ def make_tasks(sweep: SweepConfig, done: set[tuple[str, int]], *, device: str = 
     tasks = []
     for cell in sweep.cells():
         for start in range(0, len(seeds), size):
-            chunk = seeds[start:start + size]
+            chunk = seeds[start : start + size]
             if all((cell.id, s) in done for s in chunk):
                 continue
             tasks.append(_task(sweep, cell, chunk, device))
@@ -43,15 +44,30 @@ def make_tasks(sweep: SweepConfig, done: set[tuple[str, int]], *, device: str = 
 
 def _task(sweep: SweepConfig, cell: Cell, seeds: list[int], device: str) -> dict[str, Any]:
     train = cell.train
-    coords = {"sweep": sweep.name, "cell": cell.id, "dataset": cell.dataset.label, "model": cell.model.name,
-              "training": cell.training.label, "family": cell.model.family, "epochs_max": train.epochs,
-              "lr": train.lr, "batch_size": train.batch_size, "patience": train.patience,
-              "threshold": train.threshold}
-    return {"cell": cell.id, "seeds": list(seeds), "coords": coords,
-            "dataset": {"name": cell.dataset.name, "params": dict(cell.dataset.params)},
-            "model": dict(cell.model.config), "train": train.to_dict(), "analyses": list(sweep.analyses),
-            "analysis": {k: getattr(sweep.analysis, k) for k in AnalysisSettings.__dataclass_fields__},
-            "device": device}
+    coords = {
+        "sweep": sweep.name,
+        "cell": cell.id,
+        "dataset": cell.dataset.label,
+        "model": cell.model.name,
+        "training": cell.training.label,
+        "family": cell.model.family,
+        "epochs_max": train.epochs,
+        "lr": train.lr,
+        "batch_size": train.batch_size,
+        "patience": train.patience,
+        "threshold": train.threshold,
+    }
+    return {
+        "cell": cell.id,
+        "seeds": list(seeds),
+        "coords": coords,
+        "dataset": {"name": cell.dataset.name, "params": dict(cell.dataset.params)},
+        "model": dict(cell.model.config),
+        "train": train.to_dict(),
+        "analyses": list(sweep.analyses),
+        "analysis": {k: getattr(sweep.analysis, k) for k in AnalysisSettings.__dataclass_fields__},
+        "device": device,
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -65,8 +81,9 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     data = _dataset(json.dumps(task["dataset"], sort_keys=True))
     config = TrainConfig.from_dict(task["train"])
     start = time.perf_counter()
-    result = train_ensemble(task["model"], data, config, seeds=task["seeds"], device=task.get("device", "cpu"),
-                            progress=False)
+    result = train_ensemble(
+        task["model"], data, config, seeds=task["seeds"], device=task.get("device", "cpu"), progress=False
+    )
     train_seconds = (time.perf_counter() - start) / len(task["seeds"])
     settings = AnalysisSettings(**task["analysis"])
     reached = result.reached_threshold()
@@ -76,10 +93,17 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
         model = result.model(i)
         row = dict(task["coords"])
         row.update(describe_architecture(model))
-        row.update(seed=seed, best_accuracy=h.best_accuracy, best_test_loss=h.best_test_loss,
-                   best_epoch=h.best_epoch, epochs=h.epochs_run, stopped_early=h.stopped_early,
-                   reached_threshold=reached[i], final_train_loss=h.train_loss[-1],
-                   train_seconds=round(train_seconds, 4))
+        row.update(
+            seed=seed,
+            best_accuracy=h.best_accuracy,
+            best_test_loss=h.best_test_loss,
+            best_epoch=h.best_epoch,
+            epochs=h.epochs_run,
+            stopped_early=h.stopped_early,
+            reached_threshold=reached[i],
+            final_train_loss=h.train_loss[-1],
+            train_seconds=round(train_seconds, 4),
+        )
         start = time.perf_counter()
         row.update(analyze(model, data, task["analyses"], settings))
         row["analysis_seconds"] = round(time.perf_counter() - start, 4)
@@ -94,15 +118,23 @@ def describe_architecture(model: nn.Module) -> dict[str, Any]:
     if kind == "mlp":
         hidden = cfg["widths"][1:-1]
         depth, width, min_width = len(hidden), max(hidden), min(hidden)
-        bottleneck = any(hidden[i] < max(hidden[:i]) and hidden[i] < max(hidden[i + 1:])
-                         for i in range(1, len(hidden) - 1))
+        bottleneck = any(
+            hidden[i] < max(hidden[:i]) and hidden[i] < max(hidden[i + 1 :]) for i in range(1, len(hidden) - 1)
+        )
     elif kind == "resnet":
         depth, width, min_width, bottleneck = cfg["blocks"], cfg["width"], cfg["width"], False
     else:
         depth, width, min_width, bottleneck = cfg["pieces"], cfg["dim"], cfg["dim"], False
-    return {"kind": kind, "depth": depth, "width": width, "min_width": min_width, "bottleneck": bottleneck,
-            "batchnorm": bool(cfg.get("batchnorm", False)), "activation": cfg.get("activation"),
-            "n_params": count_parameters(model)}
+    return {
+        "kind": kind,
+        "depth": depth,
+        "width": width,
+        "min_width": min_width,
+        "bottleneck": bottleneck,
+        "batchnorm": bool(cfg.get("batchnorm", False)),
+        "activation": cfg.get("activation"),
+        "n_params": count_parameters(model),
+    }
 
 
 def weight_spectrum_stats(model: nn.Module) -> dict[str, Any]:
@@ -154,12 +186,15 @@ def _critical_points(model: nn.Module, data: Dataset, settings: AnalysisSettings
 
     if data.input_dim != 2:
         return {}
-    search = find_critical_points(model, data.box(settings.box_margin), n_starts=settings.critical_point_starts,
-                                  seed=0)
+    search = find_critical_points(model, data.box(settings.box_margin), n_starts=settings.critical_point_starts, seed=0)
     counts = search.counts
-    return {"n_critical_points": len(search.points), "n_minima": counts.get("minimum", 0),
-            "n_maxima": counts.get("maximum", 0), "n_saddles": counts.get("saddle", 0),
-            "n_degenerate": counts.get("degenerate", 0)}
+    return {
+        "n_critical_points": len(search.points),
+        "n_minima": counts.get("minimum", 0),
+        "n_maxima": counts.get("maximum", 0),
+        "n_saddles": counts.get("saddle", 0),
+        "n_degenerate": counts.get("degenerate", 0),
+    }
 
 
 def _tunnel(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
@@ -169,13 +204,24 @@ def _tunnel(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict
         return {}  # the disk-inside-ring geometry is only known for the raw circles data set
     p = data.params
     b = settings.tunnel_box
-    result = tunnel_analysis(model, ((-b, b), (-b, b)), inner_radius=p["inner_radius"] - p["buffer"],
-                             ring=(p["inner_radius"], p["outer_radius"]), resolution=settings.tunnel_resolution,
-                             n_radii=settings.tunnel_radii, n_angles=settings.tunnel_angles, k_minima=4)
+    result = tunnel_analysis(
+        model,
+        ((-b, b), (-b, b)),
+        inner_radius=p["inner_radius"] - p["buffer"],
+        ring=(p["inner_radius"], p["outer_radius"]),
+        resolution=settings.tunnel_resolution,
+        n_radii=settings.tunnel_radii,
+        n_angles=settings.tunnel_angles,
+        k_minima=4,
+    )
     topology = "no_inner_region" if result.centre_class != 0 else ("tunnel" if result.tunnel else "bounded")
-    return {"topology": topology, "tunnel": None if result.centre_class != 0 else bool(result.tunnel),
-            "tunnel_width": result.narrowest_width if result.tunnel else None, "tunnel_thin": bool(result.thin),
-            "ring_fraction_class0": result.ring_area_fraction_class0}
+    return {
+        "topology": topology,
+        "tunnel": None if result.centre_class != 0 else bool(result.tunnel),
+        "tunnel_width": result.narrowest_width if result.tunnel else None,
+        "tunnel_thin": bool(result.thin),
+        "ring_fraction_class0": result.ring_area_fraction_class0,
+    }
 
 
 _ANALYSES = {"spectra": _spectra, "theory": _theory, "tunnel": _tunnel, "critical_points": _critical_points}

@@ -13,6 +13,17 @@ from ._predict import classify as classify
 from ._predict import graph_bottleneck as graph_bottleneck
 from ._predict import predict as predict
 
-__all__ = ["ACTIVATION_NAMES", "CLASSES", "MLPArchitecture", "NeuralODEArchitecture", "Prediction",
-           "ResNetArchitecture", "architecture_of", "can_enclose_rule", "classify", "graph_bottleneck",
-           "numerical_rank", "predict"]
+__all__ = [
+    "ACTIVATION_NAMES",
+    "CLASSES",
+    "MLPArchitecture",
+    "NeuralODEArchitecture",
+    "Prediction",
+    "ResNetArchitecture",
+    "architecture_of",
+    "can_enclose_rule",
+    "classify",
+    "graph_bottleneck",
+    "numerical_rank",
+    "predict",
+]

@@ -163,11 +163,16 @@ class ResNetArchitecture:
             object.__setattr__(self, name, float(value))
         object.__setattr__(self, "activation", activation_info(self.activation).name)
         if not self.input_layer and self.width != self.input_dim:
-            raise MorsenetError(f"a ResNet without input layer needs width == input_dim, got width {self.width}, "
-                                f"input_dim {self.input_dim}")
+            raise MorsenetError(
+                f"a ResNet without input layer needs width == input_dim, got width {self.width}, "
+                f"input_dim {self.input_dim}"
+            )
         if self.weight_bound is not None:
-            bounds = (self.weight_bound,) * self.blocks if isinstance(self.weight_bound, (int, float)) \
+            bounds = (
+                (self.weight_bound,) * self.blocks
+                if isinstance(self.weight_bound, (int, float))
                 else _tuple(self.weight_bound, "weight_bound")
+            )
             if len(bounds) != self.blocks:
                 raise MorsenetError(f"weight_bound needs one entry per block ({self.blocks}), got {len(bounds)}")
             for b in bounds:

@@ -48,17 +48,26 @@ def architecture_of(model: Any, *, rtol: float = 1e-6) -> MLPArchitecture | ResN
         blocks = model.block_maps()
         w_out, _ = model.readout()
         return ResNetArchitecture(
-            input_dim=int(model.input_dim), width=int(model.width), blocks=len(blocks),
-            skip=float(model.skip), residual=float(model.residual), activation=activation,
+            input_dim=int(model.input_dim),
+            width=int(model.width),
+            blocks=len(blocks),
+            skip=float(model.skip),
+            residual=float(model.residual),
+            activation=activation,
             input_layer=in_map is not None,
             weight_bound=tuple(spectral_norm(w) for w, _ in blocks),
             input_rank=None if in_map is None else numerical_rank(in_map[0], rtol=rtol),
             block_ranks=tuple(numerical_rank(w, rtol=rtol) for w, _ in blocks),
-            readout_nonzero=numerical_rank(w_out, rtol=rtol) > 0)
+            readout_nonzero=numerical_rank(w_out, rtol=rtol) > 0,
+        )
     if kind == "neural_ode":
         a, _ = model.lift()
         lam, _ = model.readout()
-        return NeuralODEArchitecture(input_dim=int(model.input_dim), dim=int(model.dim),
-                                     rank_lift=numerical_rank(a, rtol=rtol),
-                                     readout_nonzero=numerical_rank(lam, rtol=rtol) > 0, activation=activation)
+        return NeuralODEArchitecture(
+            input_dim=int(model.input_dim),
+            dim=int(model.dim),
+            rank_lift=numerical_rank(a, rtol=rtol),
+            readout_nonzero=numerical_rank(lam, rtol=rtol) > 0,
+            activation=activation,
+        )
     raise MorsenetError(f"unknown model kind {kind!r}; expected mlp, resnet or neural_ode")

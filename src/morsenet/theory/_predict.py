@@ -160,7 +160,7 @@ def graph_bottleneck(widths: tuple[int, ...] | list[int]) -> bool:
     """Some layer strictly narrower than an earlier one and a later one: exists i<j<k, n_j < n_i, n_j < n_k."""
     w = list(widths)
     for j in range(1, len(w) - 1):
-        if max(w[:j]) > w[j] and max(w[j + 1:]) > w[j]:
+        if max(w[:j]) > w[j] and max(w[j + 1 :]) > w[j]:
             return True
     return False
 
@@ -183,40 +183,65 @@ def _sort_tags(tags: set[str]) -> tuple[str, ...]:
     return tuple(sorted(tags, key=_TAG_ORDER.index))
 
 
-def _core(cls: str, seq: tuple[int, ...], kind: str, reduced: bool, bottleneck: bool,
-          affine: bool) -> tuple[str, set[str], list[str]]:
+def _core(
+    cls: str, seq: tuple[int, ...], kind: str, reduced: bool, bottleneck: bool, affine: bool
+) -> tuple[str, set[str], list[str]]:
     """Explanation, tags and theorem names of the width-sequence verdict for a smooth activation."""
     n0 = seq[0]
     if cls == "constant":
         what = "lambda = 0" if kind == "neural_ode" else "a rank-0 affine map (e.g. a zero read-out)"
-        return (f"An effective width is 0 ({what}), so Phi is constant: every point is a degenerate critical "
-                "point and no level set can enclose anything [D].", {"D"}, ["T4"] if kind == "mlp" else [])
+        return (
+            f"An effective width is 0 ({what}), so Phi is constant: every point is a degenerate critical "
+            "point and no level set can enclose anything [D].",
+            {"D"},
+            ["T4"] if kind == "mlp" else [],
+        )
     if cls == "none":
         if kind == "neural_ode":
             tags = {"P"} if not reduced else {"S", "D"}
             name = "N1" if not reduced else "N3/N1"
-            return (f"{name} (Kuehn & Kuntz, neural ODE, m <= n, full-rank lift, lambda != 0) "
-                    f"[{''.join(_sort_tags(tags))}]: grad Phi = A^T Dphi_T^T lambda never vanishes, so Phi has "
-                    "no critical points.", tags, [name])
+            return (
+                f"{name} (Kuehn & Kuntz, neural ODE, m <= n, full-rank lift, lambda != 0) "
+                f"[{''.join(_sort_tags(tags))}]: grad Phi = A^T Dphi_T^T lambda never vanishes, so Phi has "
+                "no critical points.",
+                tags,
+                [name],
+            )
         if affine:
-            return ("No hidden layer: Phi is affine with a nonzero gradient, so it has no critical points [D].",
-                    {"D"}, ["T1"])
+            return (
+                "No hidden layer: Phi is affine with a nonzero gradient, so it has no critical points [D].",
+                {"D"},
+                ["T1"],
+            )
         if kind == "resnet":
-            return (f"The effective widths {_fmt(seq)} never widen, so by T1 applied to the unified sequence "
-                    "Phi has no critical points for any weights [D].", {"D"}, ["T1"])
+            return (
+                f"The effective widths {_fmt(seq)} never widen, so by T1 applied to the unified sequence "
+                "Phi has no critical points for any weights [D].",
+                {"D"},
+                ["T1"],
+            )
         if reduced:
-            return (f"T1 on the effective widths {_fmt(seq)} (normal form T4 [S]): never widening and full rank "
-                    "after factoring the rank drops, so Phi has no critical points [D].", {"S", "D"}, ["T1", "T4"])
-        return ("T1 (Kuehn & Kuntz, non-augmented MLP) [P]: the widths never increase, every weight has full "
-                "rank and sigma' > 0, so grad Phi = W_{L+1} D_L ... D_1 W_1 is never 0: no critical points.",
-                {"P"}, ["T1"])
+            return (
+                f"T1 on the effective widths {_fmt(seq)} (normal form T4 [S]): never widening and full rank "
+                "after factoring the rank drops, so Phi has no critical points [D].",
+                {"S", "D"},
+                ["T1", "T4"],
+            )
+        return (
+            "T1 (Kuehn & Kuntz, non-augmented MLP) [P]: the widths never increase, every weight has full "
+            "rank and sigma' > 0, so grad Phi = W_{L+1} D_L ... D_1 W_1 is never 0: no critical points.",
+            {"P"},
+            ["T1"],
+        )
     if cls == "degenerate_forced":
         p, mp = _dip(seq)
         dim = n0 - mp
-        base = (f"T3(b) [R,D]: the effective widths {_fmt(seq)} drop to {mp} < n0 = {n0} before the first "
-                f"widening, so every critical point lies on a fibre (of dimension n0 - {mp} = {dim}) of the map "
-                f"through layer {p} and is degenerate; critical points exist for an open set of weights, but they are "
-                "unbounded (L5) and cannot enclose anything.")
+        base = (
+            f"T3(b) [R,D]: the effective widths {_fmt(seq)} drop to {mp} < n0 = {n0} before the first "
+            f"widening, so every critical point lies on a fibre (of dimension n0 - {mp} = {dim}) of the map "
+            f"through layer {p} and is degenerate; critical points exist for an open set of weights, but they are "
+            "unbounded (L5) and cannot enclose anything."
+        )
         tags, names = {"R", "D"}, ["T3(b)", "L5"]
         if kind == "neural_ode":
             base = base.replace("T3(b) [R,D]", "N3 [S,D] (rank A < min(m, n); unified with T3(b))")
@@ -227,53 +252,105 @@ def _core(cls: str, seq: tuple[int, ...], kind: str, reduced: bool, bottleneck: 
             names.append("T4")
         return base, tags, names
     if cls == "degenerate_mixed":
-        return (f"T3(c) [D]: the effective widths {_fmt(seq)} widen before they dip below n0 = {n0} and widen "
-                "again later, so both non-degenerate and degenerate critical points occur (each for a "
-                "positive-measure set of weights): Phi is not generically Morse.", {"D"}, ["T3(c)"])
+        return (
+            f"T3(c) [D]: the effective widths {_fmt(seq)} widen before they dip below n0 = {n0} and widen "
+            "again later, so both non-degenerate and degenerate critical points occur (each for a "
+            "positive-measure set of weights): Phi is not generically Morse.",
+            {"D"},
+            ["T3(c)"],
+        )
     # morse_generic
     if kind == "neural_ode":
-        return ("N2 (Kuehn & Kuntz, augmented neural ODE, m > n, full-rank lift, lambda != 0) [P]: critical "
-                "points are possible and for almost every weight all of them are non-degenerate.", {"P"}, ["N2"])
+        return (
+            "N2 (Kuehn & Kuntz, augmented neural ODE, m > n, full-rank lift, lambda != 0) [P]: critical "
+            "points are possible and for almost every weight all of them are non-degenerate.",
+            {"P"},
+            ["N2"],
+        )
     if kind == "resnet":
-        return (f"R3 [D]: some blocks are hidden augmentations d -> 2d -> d, so the effective widths "
-                f"{_fmt(seq)} widen without dropping below n0 first; critical points are possible and "
-                "generically non-degenerate (standard ResNets can embed critical points, KKW-Tunnel [P,C]).",
-                {"P", "C", "D"}, ["R3", "T2"])
+        return (
+            f"R3 [D]: some blocks are hidden augmentations d -> 2d -> d, so the effective widths "
+            f"{_fmt(seq)} widen without dropping below n0 first; critical points are possible and "
+            "generically non-degenerate (standard ResNets can embed critical points, KKW-Tunnel [P,C]).",
+            {"P", "C", "D"},
+            ["R3", "T2"],
+        )
     if bottleneck:
-        return (f"T2' [D]: beyond the paper's stated condition: the graph has a bottleneck, but the effective "
-                f"widths {_fmt(seq)} never dip below n0 = {n0} before widening, so Phi is still generically Morse "
-                "(derived here and checked numerically, not claimed by the paper).", {"D"}, ["T2'"])
+        return (
+            f"T2' [D]: beyond the paper's stated condition: the graph has a bottleneck, but the effective "
+            f"widths {_fmt(seq)} never dip below n0 = {n0} before widening, so Phi is still generically Morse "
+            "(derived here and checked numerically, not claimed by the paper).",
+            {"D"},
+            ["T2'"],
+        )
     if reduced:
-        return (f"T2 on the effective widths {_fmt(seq)} (normal form T4 [S]): augmented without a dip below n0, "
-                "so critical points are possible and generically non-degenerate [D].", {"S", "D"}, ["T2", "T4"])
-    return ("T2 (Kuehn & Kuntz, augmented MLP without bottleneck) [P]: critical points are possible for an open "
-            "set of weights and for almost every weight every critical point is non-degenerate (Phi is Morse).",
-            {"P"}, ["T2"])
+        return (
+            f"T2 on the effective widths {_fmt(seq)} (normal form T4 [S]): augmented without a dip below n0, "
+            "so critical points are possible and generically non-degenerate [D].",
+            {"S", "D"},
+            ["T2", "T4"],
+        )
+    return (
+        "T2 (Kuehn & Kuntz, augmented MLP without bottleneck) [P]: critical points are possible for an open "
+        "set of weights and for almost every weight every critical point is non-degenerate (Phi is Morse).",
+        {"P"},
+        ["T2"],
+    )
 
 
 def _enclosure_note(can: bool | None, cls: str) -> str:
     if can is False:
         if cls == "unsupported":
-            return " Consequence L4: a classifier that labels a disk inside a ring must leave a tunnel through the ring."
-        return (" Consequence L1/L4 [D]: no sublevel or superlevel set has a bounded component, so a classifier "
-                "that labels a disk inside a ring must leave a tunnel through the ring.")
+            return (
+                " Consequence L4: a classifier that labels a disk inside a ring must leave a tunnel through the ring."
+            )
+        return (
+            " Consequence L1/L4 [D]: no sublevel or superlevel set has a bounded component, so a classifier "
+            "that labels a disk inside a ring must leave a tunnel through the ring."
+        )
     if can is True:
         return " Some weights give a bounded basin, so a disk inside a ring can be enclosed."
     return ""
 
 
-def _finish(cls: str, can: bool | None, seq: tuple[int, ...], bottleneck: bool, text: str, tags: set[str],
-            names: list[str], kind: str, activation: str) -> Prediction:
+def _finish(
+    cls: str,
+    can: bool | None,
+    seq: tuple[int, ...],
+    bottleneck: bool,
+    text: str,
+    tags: set[str],
+    names: list[str],
+    kind: str,
+    activation: str,
+) -> Prediction:
     if can is False and "L4" not in names and cls != "unsupported":
         names = [*names, "L4"]
-    return Prediction(cls=cls, can_enclose=can, effective_widths=seq, graph_bottleneck=bottleneck,
-                      explanation=text + _enclosure_note(can, cls), provenance=_sort_tags(tags),
-                      theorems=tuple(dict.fromkeys(names)), kind=kind, activation=activation)
+    return Prediction(
+        cls=cls,
+        can_enclose=can,
+        effective_widths=seq,
+        graph_bottleneck=bottleneck,
+        explanation=text + _enclosure_note(can, cls),
+        provenance=_sort_tags(tags),
+        theorems=tuple(dict.fromkeys(names)),
+        kind=kind,
+        activation=activation,
+    )
 
 
-def _decide(seq: tuple[int, ...], *, kind: str, activation: str, reduced: bool, bottleneck: bool,
-            affine: bool, prefix: str = "", prefix_tags: frozenset[str] = frozenset(),
-            prefix_names: tuple[str, ...] = ()) -> Prediction:
+def _decide(
+    seq: tuple[int, ...],
+    *,
+    kind: str,
+    activation: str,
+    reduced: bool,
+    bottleneck: bool,
+    affine: bool,
+    prefix: str = "",
+    prefix_tags: frozenset[str] = frozenset(),
+    prefix_names: tuple[str, ...] = (),
+) -> Prediction:
     """Apply the activation overrides of 3.3, then the width classifier."""
     family = activation_info(activation).family
     cls = classify(seq)
@@ -282,33 +359,40 @@ def _decide(seq: tuple[int, ...], *, kind: str, activation: str, reduced: bool, 
         text, t, n = _core(cls, seq, kind, reduced, bottleneck, affine)
         return _finish(cls, False, seq, bottleneck, prefix + text, tags | t, names + n, kind, activation)
     if family == IDENTITY:
-        text = ("Every activation is the identity, so Phi is affine: no critical points [D]"
-                + (" (it is constant only on a null set of weights, since the widths widen)." if cls != "none"
-                   else "."))
+        text = "Every activation is the identity, so Phi is affine: no critical points [D]" + (
+            " (it is constant only on a null set of weights, since the widths widen)." if cls != "none" else "."
+        )
         return _finish("none", False, seq, bottleneck, prefix + text, tags | {"D"}, names + ["T1"], kind, activation)
     if family == SMOOTH:
         text, t, n = _core(cls, seq, kind, reduced, bottleneck, affine)
-        return _finish(cls, can_enclose_rule(seq), seq, bottleneck, prefix + text, tags | t, names + n, kind,
-                       activation)
+        return _finish(
+            cls, can_enclose_rule(seq), seq, bottleneck, prefix + text, tags | t, names + n, kind, activation
+        )
     if family == C1 and cls == "none":
         text, t, n = _core(cls, seq, kind, reduced, bottleneck, affine)
         text += f" ({activation} has sigma' > 0 but is not C^2; the argument needs only sigma' > 0 [D].)"
         return _finish("none", False, seq, bottleneck, prefix + text, tags | t | {"D"}, names + n, kind, activation)
     # unsupported: C1 with possible critical points, ReLU, non-monotone
-    why = {C1: f"{activation} has sigma' > 0 but is not C^2, so Hessians and the Morse classes are undefined",
-           RELU: "ReLU has sigma' = 0 on a half-line (flat regions), which is outside the theory",
-           NON_MONOTONE: f"{activation} is not monotone, so critical points can appear in any architecture"}[family]
+    why = {
+        C1: f"{activation} has sigma' > 0 but is not C^2, so Hessians and the Morse classes are undefined",
+        RELU: "ReLU has sigma' = 0 on a half-line (flat regions), which is outside the theory",
+        NON_MONOTONE: f"{activation} is not monotone, so critical points can appear in any architecture",
+    }[family]
     text = f"Unsupported: {why} (THEORY.md 1.2)."
     can: bool | None = None
     if family in (C1, RELU) and max(seq[1:]) <= seq[0]:
         can = False
         if kind == "neural_ode":
-            text += (" Still, m <= n and phi_T is a homeomorphism, so every decision-region component is "
-                     "unbounded [D] (as in Beise et al. [X]).")
+            text += (
+                " Still, m <= n and phi_T is a homeomorphism, so every decision-region component is "
+                "unbounded [D] (as in Beise et al. [X])."
+            )
             tags |= {"D", "X"}
         else:
-            text += (" Still, every effective width is <= n0, so by Beise, Da Cruz & Schroeder [X] every "
-                     "connected component of every decision region is unbounded.")
+            text += (
+                " Still, every effective width is <= n0, so by Beise, Da Cruz & Schroeder [X] every "
+                "connected component of every decision region is unbounded."
+            )
             tags |= {"X"}
         names.append("Beise et al.")
     elif family == NON_MONOTONE:
@@ -321,19 +405,34 @@ def _decide(seq: tuple[int, ...], *, kind: str, activation: str, reduced: bool, 
 def _predict_mlp(arch: MLPArchitecture) -> Prediction:
     seq = effective_widths_mlp(arch.widths, arch.ranks)
     reduced = len(seq) != len(arch.widths) or seq[-1] == 0
-    return _decide(seq, kind="mlp", activation=arch.activation, reduced=reduced,
-                   bottleneck=graph_bottleneck(arch.widths), affine=len(arch.widths) == 2)
+    return _decide(
+        seq,
+        kind="mlp",
+        activation=arch.activation,
+        reduced=reduced,
+        bottleneck=graph_bottleneck(arch.widths),
+        affine=len(arch.widths) == 2,
+    )
 
 
 def _predict_node(arch: NeuralODEArchitecture) -> Prediction:
     seq = effective_widths_node(arch)
     r = min(arch.dim, arch.input_dim) if arch.rank_lift is None else arch.rank_lift
     reduced = r < min(arch.dim, arch.input_dim)
-    prefix = (f"Neural ODE with n = {arch.input_dim}, m = {arch.dim}, rank A = {r}: unified effective widths "
-              f"{_fmt(seq)} (phi_T is a width-m diffeomorphism) [D]. ")
-    return _decide(seq, kind="neural_ode", activation=arch.activation, reduced=reduced,
-                   bottleneck=graph_bottleneck((arch.input_dim, arch.dim, arch.dim, 1)), affine=False,
-                   prefix=prefix, prefix_tags=frozenset({"D"}))
+    prefix = (
+        f"Neural ODE with n = {arch.input_dim}, m = {arch.dim}, rank A = {r}: unified effective widths "
+        f"{_fmt(seq)} (phi_T is a width-m diffeomorphism) [D]. "
+    )
+    return _decide(
+        seq,
+        kind="neural_ode",
+        activation=arch.activation,
+        reduced=reduced,
+        bottleneck=graph_bottleneck((arch.input_dim, arch.dim, arch.dim, 1)),
+        affine=False,
+        prefix=prefix,
+        prefix_tags=frozenset({"D"}),
+    )
 
 
 def _predict_resnet(arch: ResNetArchitecture) -> Prediction:
@@ -352,12 +451,23 @@ def _predict_resnet(arch: ResNetArchitecture) -> Prediction:
         names.append("R3")
     if counts["zero"]:
         parts.append(f"{counts['zero']} block(s) have eps = delta = 0 and output 0")
-    prefix = (f"ResNet n0 = {arch.input_dim}, d = {arch.width}, {arch.blocks} blocks, eps = {arch.skip:g}, "
-              f"delta = {arch.residual:g}: " + ("; ".join(parts) if parts else "no blocks")
-              + f" [D]; effective widths {_fmt(seq)}. ")
-    return _decide(seq, kind="resnet", activation=arch.activation, reduced=False,
-                   bottleneck=graph_bottleneck(seq), affine=False, prefix=prefix,
-                   prefix_tags=frozenset({"D"}), prefix_names=tuple(names))
+    prefix = (
+        f"ResNet n0 = {arch.input_dim}, d = {arch.width}, {arch.blocks} blocks, eps = {arch.skip:g}, "
+        f"delta = {arch.residual:g}: "
+        + ("; ".join(parts) if parts else "no blocks")
+        + f" [D]; effective widths {_fmt(seq)}. "
+    )
+    return _decide(
+        seq,
+        kind="resnet",
+        activation=arch.activation,
+        reduced=False,
+        bottleneck=graph_bottleneck(seq),
+        affine=False,
+        prefix=prefix,
+        prefix_tags=frozenset({"D"}),
+        prefix_names=tuple(names),
+    )
 
 
 def predict(arch: Architecture | Any, *, rtol: float = 1e-6) -> Prediction:

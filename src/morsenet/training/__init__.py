@@ -11,5 +11,15 @@ from ._loop import fit as fit
 from ._loop import loss_fn as loss_fn
 from ._loop import train as train
 
-__all__ = ["Attempt", "History", "TrainConfig", "TrainResult", "accuracy", "attempt_seeds", "batch_slices", "fit",
-           "loss_fn", "train"]
+__all__ = [
+    "Attempt",
+    "History",
+    "TrainConfig",
+    "TrainResult",
+    "accuracy",
+    "attempt_seeds",
+    "batch_slices",
+    "fit",
+    "loss_fn",
+    "train",
+]

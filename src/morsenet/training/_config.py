@@ -43,15 +43,17 @@ class TrainConfig:
             raise bad("patience", "an integer >= 0 (0 disables early stopping)")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise bad("lr", "a number > 0")
-        if self.threshold is not None and (isinstance(self.threshold, bool)
-                                           or not isinstance(self.threshold, (int, float))
-                                           or not 0 <= self.threshold <= 1):
+        if self.threshold is not None and (
+            isinstance(self.threshold, bool)
+            or not isinstance(self.threshold, (int, float))
+            or not 0 <= self.threshold <= 1
+        ):
             raise bad("threshold", "a number in [0, 1] (test accuracy) or absent")
         if self.dtype not in DTYPES:
             raise bad("dtype", f"one of {', '.join(DTYPES)}")
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], *, where: str = "train") -> "TrainConfig":
+    def from_dict(cls, values: dict[str, Any], *, where: str = "train") -> TrainConfig:
         names = [f.name for f in fields(cls)]
         for key in values:
             if key not in names:

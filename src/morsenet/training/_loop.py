@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -50,13 +51,23 @@ class History:
         return self.test_loss[self.best_epoch]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"train_loss": self.train_loss, "test_loss": self.test_loss, "test_accuracy": self.test_accuracy,
-                "best_epoch": self.best_epoch, "stopped_early": self.stopped_early}
+        return {
+            "train_loss": self.train_loss,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "History":
-        return cls(list(d["train_loss"]), list(d["test_loss"]), list(d["test_accuracy"]), int(d["best_epoch"]),
-                   bool(d["stopped_early"]))
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls(
+            list(d["train_loss"]),
+            list(d["test_loss"]),
+            list(d["test_accuracy"]),
+            int(d["best_epoch"]),
+            bool(d["stopped_early"]),
+        )
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
@@ -76,9 +87,17 @@ def accuracy(logits: Tensor, labels: Tensor) -> float:
     return float(((logits >= 0).to(labels.dtype) == labels).float().mean())
 
 
-def fit(model: nn.Module, data: Dataset, config: TrainConfig = TrainConfig(), *, seed: Seed = 0,
-        callback: Callback | None = None, progress: bool | None = None, desc: str = "",
-        threads: int | None = 1) -> History:
+def fit(
+    model: nn.Module,
+    data: Dataset,
+    config: TrainConfig = TrainConfig(),
+    *,
+    seed: Seed = 0,
+    callback: Callback | None = None,
+    progress: bool | None = None,
+    desc: str = "",
+    threads: int | None = 1,
+) -> History:
     """Train `model` in place on `data` and restore its best state (highest test accuracy; lowest test MSE).
 
     The minibatch order comes from `seed` alone, so the same model, data, config and seed give the same
@@ -91,8 +110,15 @@ def fit(model: nn.Module, data: Dataset, config: TrainConfig = TrainConfig(), *,
         return _fit(model, data, config, seed, callback, progress, desc)
 
 
-def _fit(model: nn.Module, data: Dataset, config: TrainConfig, seed: Seed, callback: Callback | None,
-         progress: bool | None, desc: str) -> History:
+def _fit(
+    model: nn.Module,
+    data: Dataset,
+    config: TrainConfig,
+    seed: Seed,
+    callback: Callback | None,
+    progress: bool | None,
+    desc: str,
+) -> History:
     gen = as_generator(seed)
     dtype = as_dtype(config.dtype)
     model.to(dtype)
@@ -131,9 +157,10 @@ def _fit(model: nn.Module, data: Dataset, config: TrainConfig, seed: Seed, callb
         if callback is not None:
             callback(epoch, model, history)
         if hasattr(epochs, "set_postfix"):
-            epochs.set_postfix_str(f"loss {history.train_loss[-1]:.3f} "
-                                   + (f"acc {history.test_accuracy[-1]:.3f}" if classify else
-                                      f"test mse {history.test_loss[-1]:.2e}"))
+            epochs.set_postfix_str(
+                f"loss {history.train_loss[-1]:.3f} "
+                + (f"acc {history.test_accuracy[-1]:.3f}" if classify else f"test mse {history.test_loss[-1]:.2e}")
+            )
         if config.patience and stale >= config.patience:
             history.stopped_early = True
             break
@@ -165,8 +192,12 @@ class Attempt:
     epochs_run: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "best_accuracy": self.best_accuracy, "best_test_loss": self.best_test_loss,
-                "epochs_run": self.epochs_run}
+        return {
+            "seed": self.seed,
+            "best_accuracy": self.best_accuracy,
+            "best_test_loss": self.best_test_loss,
+            "epochs_run": self.epochs_run,
+        }
 
 
 @dataclass
@@ -185,9 +216,16 @@ def attempt_seeds(seed: int, max_attempts: int) -> list[int]:
     return [seed + k for k in range(max_attempts)]
 
 
-def train(model_config: dict[str, Any], data: Dataset, config: TrainConfig = TrainConfig(), *, seed: int = 0,
-          callback_factory: Callable[[int], Callback | None] | None = None, progress: bool | None = None,
-          desc: str = "") -> TrainResult:
+def train(
+    model_config: dict[str, Any],
+    data: Dataset,
+    config: TrainConfig = TrainConfig(),
+    *,
+    seed: int = 0,
+    callback_factory: Callable[[int], Callback | None] | None = None,
+    progress: bool | None = None,
+    desc: str = "",
+) -> TrainResult:
     """Build and fit a model, retrying with new seeds until test accuracy reaches `config.threshold`.
 
     Each attempt `k` builds the model from seed `seed + k` and orders minibatches from the same seed; the
