@@ -251,6 +251,9 @@ class TunnelAnalysis:
         radii: (n_r,) the circles' radii.
         circle_min_logit: (n_r,) minimum logit over each circle (angles sampled, then refined).
         threshold, inner_radius, ring, center, box: the inputs.
+        chord: ((x0, y0), (x1, y1)) ends of the narrowest chord (on the circle of `narrowest_radius`), None
+            without a narrowest width.
+        regions: the grid decision regions the flood fill used (`mask` is read off them).
     """
 
     centre_class: int
@@ -275,6 +278,26 @@ class TunnelAnalysis:
     ring: tuple[float, float]
     center: tuple[float, float]
     box: Box
+    chord: tuple[tuple[float, float], tuple[float, float]] | None = None
+    regions: DecisionRegions | None = None
+
+    @property
+    def status(self) -> str:
+        """ "tunnel", "bounded", or "no_inner_region" (the centre is classified 1)."""
+        return "no_inner_region" if self.centre_class != 0 else ("tunnel" if self.tunnel else "bounded")
+
+    @property
+    def mask(self) -> Tensor | None:
+        """(ny, nx) bool: the class-0 grid component containing the centre (on `regions`' grid); None when the
+        grid classifies the centre 1 or no grid is attached."""
+        if self.regions is None:
+            return None
+        i = int(torch.argmin((self.regions.xs - self.center[0]).abs()))
+        j = int(torch.argmin((self.regions.ys - self.center[1]).abs()))
+        label = int(self.regions.components[j, i])
+        if self.regions.regions[label].cls != 0:
+            return None
+        return self.regions.components == label
 
     def summary(self) -> str:
         if self.centre_class != 0:
@@ -582,12 +605,23 @@ def tunnel_analysis(
 
     # geometry of the crossing inside the ring
     in_ring = [i for i in range(len(radii)) if b <= float(radii[i]) <= c_out]
-    widths = []
+    widths: list[tuple[float, float, tuple[tuple[float, float], tuple[float, float]] | None]] = []
+    cx, cy = float(c[0]), float(c[1])
     for i in in_ring:
         r = float(radii[i])
-        chords = [2 * r * math.sin(min(e - s, math.pi) / 2) for s, e in connected[i]]
-        widths.append((max(chords) if chords else 0.0, r))
-    narrowest = min(widths) if widths and crosses_ring and all(w > 0 for w, _ in widths) else None
+        best: tuple[float, tuple[tuple[float, float], tuple[float, float]] | None] = (0.0, None)
+        for s, e in connected[i]:
+            half, middle = min(e - s, math.pi) / 2, (s + e) / 2
+            width = 2 * r * math.sin(half)
+            if width > best[0]:
+                ends = tuple((cx + r * math.cos(a), cy + r * math.sin(a)) for a in (middle - half, middle + half))
+                best = (width, (ends[0], ends[1]))
+        widths.append((best[0], r, best[1]))
+    narrowest = (
+        min(widths, key=lambda t: (t[0], t[1]))
+        if widths and crosses_ring and all(w > 0 for w, _, _ in widths)
+        else None
+    )
     mid = int(torch.argmin((radii - (b + c_out) / 2).abs()))
     angles = tuple(sorted(((s + e) / 2) % (2 * math.pi) for s, e in connected[mid])) if crosses_ring else ()
 
@@ -619,6 +653,7 @@ def tunnel_analysis(
         crossing_angles=angles,
         narrowest_width=None if narrowest is None else narrowest[0],
         narrowest_radius=None if narrowest is None else narrowest[1],
+        chord=None if narrowest is None else narrowest[2],
         every_ring_circle_has_class0=every_circle,
         ring_points_fraction_class0=points_frac,
         ring_area_fraction_class0=ring_frac,
@@ -630,4 +665,5 @@ def tunnel_analysis(
         ring=(b, c_out),
         center=(float(c[0]), float(c[1])),
         box=box,
+        regions=regions,
     )

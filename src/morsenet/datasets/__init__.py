@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import MorsenetError
 from ._base import Dataset as Dataset
+from ._base import DiskRing as DiskRing
 from ._csv import load_csv as load_csv
 from ._generators import make_circles as make_circles
 from ._generators import make_moons as make_moons
@@ -51,6 +52,7 @@ def get_dataset(name: str, **params: Any) -> Dataset:
 __all__ = [
     "DATASETS",
     "Dataset",
+    "DiskRing",
     "dataset_parameters",
     "get_dataset",
     "load_csv",

@@ -15,6 +15,28 @@ Task = Literal["classification", "regression"]
 
 
 @dataclass(frozen=True)
+class DiskRing:
+    """The disk-inside-ring geometry of a data set in the plane: class 0 in a disk, class 1 in a ring around it.
+
+    Attributes:
+        center: (x, y) common centre.
+        disk_radius: radius of the class-0 disk.
+        ring: (inner, outer) radii of the class-1 ring (disk_radius < inner < outer).
+    """
+
+    center: tuple[float, float]
+    disk_radius: float
+    ring: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not 0 < self.disk_radius < self.ring[0] < self.ring[1]:
+            raise MorsenetError(f"need 0 < disk_radius < ring[0] < ring[1], got {self.disk_radius}, {self.ring}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"center": list(self.center), "disk_radius": self.disk_radius, "ring": list(self.ring)}
+
+
+@dataclass(frozen=True)
 class Dataset:
     """Points in R^d with binary labels (0/1) or scalar regression targets, split into train and test.
 
@@ -26,6 +48,8 @@ class Dataset:
         y_test: (n_test,) float32 labels or targets.
         task: "classification" (BCE on logits) or "regression" (MSE).
         params: the generator's arguments, for the record.
+        geometry: the disk-inside-ring geometry when the data have one in the plane (raw `circles`, 2-D
+            `spheres`), else None; the tunnel test reads it.
     """
 
     name: str
@@ -35,6 +59,7 @@ class Dataset:
     y_test: Tensor
     task: Task = "classification"
     params: dict[str, Any] = field(default_factory=dict)
+    geometry: DiskRing | None = None
 
     @property
     def input_dim(self) -> int:
@@ -65,6 +90,7 @@ class Dataset:
             self.y_test.to(dtype),
             self.task,
             dict(self.params),
+            self.geometry,
         )
 
 
@@ -78,10 +104,12 @@ def split(
     task: Task = "classification",
     standardize: bool = False,
     params: dict[str, Any] | None = None,
+    geometry: DiskRing | None = None,
 ) -> Dataset:
     """Shuffle with `gen`, split off `test_fraction` of the points as test set, optionally standardise.
 
-    Standardisation uses the training set's mean and standard deviation for both parts.
+    Standardisation uses the training set's mean and standard deviation for both parts; it distorts a disk
+    and ring into ellipses, so a standardised data set records no `geometry`.
     """
     if not 0.0 < test_fraction < 1.0:
         raise MorsenetError(f"{name}: test_fraction must be in (0, 1), got {test_fraction}")
@@ -106,6 +134,7 @@ def split(
         y_test.float().contiguous(),
         task,
         params,
+        None if standardize else geometry,
     )
 
 

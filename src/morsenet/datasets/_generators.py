@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .._validation import Seed, as_generator
 from ..errors import MorsenetError
-from ._base import Dataset, split
+from ._base import Dataset, DiskRing, split
 
 
 def _check_positive_int(name: str, key: str, value: object, minimum: int = 1) -> int:
@@ -62,7 +62,11 @@ def make_circles(
         test_fraction=test_fraction,
         standardize=standardize,
     )
-    return split("circles", x, y, test_fraction=test_fraction, gen=gen, standardize=standardize, params=params)
+    geometry = DiskRing((0.0, 0.0), float(inner_radius - buffer), (float(inner_radius), float(outer_radius)))
+    return split(
+        "circles", x, y, test_fraction=test_fraction, gen=gen, standardize=standardize, params=params,
+        geometry=geometry,
+    )  # fmt: skip
 
 
 def make_spheres(
@@ -85,7 +89,8 @@ def make_spheres(
     x = torch.cat([_uniform_shell(n0, dim, 0.0, r1, gen), _uniform_shell(n_samples - n0, dim, r2, r3, gen)])
     y = torch.cat([torch.zeros(n0), torch.ones(n_samples - n0)])
     params = dict(n_samples=n_samples, dim=dim, r1=r1, r2=r2, r3=r3, test_fraction=test_fraction)
-    return split("spheres", x, y, test_fraction=test_fraction, gen=gen, params=params)
+    geometry = DiskRing((0.0, 0.0), float(r1), (float(r2), float(r3))) if dim == 2 else None
+    return split("spheres", x, y, test_fraction=test_fraction, gen=gen, params=params, geometry=geometry)
 
 
 def make_xor(n_samples: int = 2000, *, noise: float = 0.2, test_fraction: float = 0.2, seed: Seed = 0) -> Dataset:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +13,12 @@ from torch import Tensor, nn
 from .._validation import as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..errors import MorsenetError
-from ..models import MODELS, build_model, normalize_config
+from ..models import MorseModel, build_model, config_from_dict
 from ..training import History, TrainConfig, batch_slices
 from ..training._loop import progress_bar
-from ._forward import batched_forward
 from ._layout import Layout
+
+Forward = Callable[..., Tensor]
 
 
 @dataclass
@@ -72,7 +73,7 @@ class EnsembleResult:
     def logits(self, x: Tensor) -> Tensor:
         """Every model's logits at the points x (n, d) at once, in eval mode; returns (M, n)."""
         template = build_model(self.model_config, seed=0).to(as_dtype(self.train_config.dtype))
-        forward = batched_forward(template)
+        forward = template.stacked_forward
         floats = {k: v for k, v in self.state.items() if v.is_floating_point()}
         params = {k: v for k, v in floats.items() if k in dict(template.named_parameters())}
         buffers = {k: v for k, v in floats.items() if k not in params}
@@ -83,6 +84,16 @@ class EnsembleResult:
     def _check_index(self, i: int) -> None:
         if not -len(self) <= i < len(self):
             raise MorsenetError(f"ensemble has {len(self)} models; index {i} is out of range")
+
+
+def batched_forward(template: MorseModel) -> Forward:
+    """The stacked forward of models shaped like `template`: `forward(params, buffers, x, training) -> (M, B)`.
+
+    It is the model's own `stacked_forward` (the one computation `template.forward` runs with M = 1).
+    """
+    if not isinstance(template, MorseModel):
+        raise MorsenetError(f"ensembles need a morsenet model, got {type(template).__name__}")
+    return template.stacked_forward
 
 
 class _Adam:
@@ -268,11 +279,10 @@ def _train(
     desc: str,
 ) -> EnsembleResult:
     dtype = as_dtype(config.dtype)
-    canonical = normalize_config(model_config, input_dim=data.input_dim)
-    # The canonical config is already checked: build from it directly (what build_model does after checking).
-    cls, args = MODELS[canonical["kind"]], {k: v for k, v in canonical.items() if k != "kind"}
-    models = [cls(**args, seed=s).to(dtype) for s in seeds]
-    forward = batched_forward(models[0])
+    spec = config_from_dict(model_config, input_dim=data.input_dim)
+    canonical = spec.to_dict()
+    models: list[MorseModel] = [build_model(spec, seed=s).to(dtype) for s in seeds]
+    forward = models[0].stacked_forward
     param_names = [n for n, _ in models[0].named_parameters()]
     states = [m.state_dict() for m in models]
     stacked = {k: torch.stack([s[k] for s in states]) for k in states[0]}

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import Tensor, nn
 
 from .._validation import Seed
-from ..errors import MorsenetError
-from ._common import ACTIVATIONS, FoldableBatchNorm, activation_fn, fold, seeded_init
+from ._common import FoldableBatchNorm, fold, seeded_init
+from ._config import MLPConfig
+from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, linear
 
 
-def mlp_widths(input_dim: int, width: int, depth: int, *, bottleneck: bool = False) -> list[int]:
-    """The prototype's `FFnet` width list: `depth` hidden layers of `width`, output 1.
-
-    With `bottleneck=True` the second-to-last hidden layer has width 1 (a width-1 layer before the last
-    width-`width` layer), e.g. depth 15, width 2: [2] + [2]*13 + [1, 2] + [1].
-    """
-    if depth < 1 or width < 1 or input_dim < 1:
-        raise MorsenetError(f"mlp: need input_dim, width, depth >= 1, got {input_dim}, {width}, {depth}")
-    if bottleneck and depth < 2:
-        raise MorsenetError("mlp: a bottleneck needs depth >= 2 (a width-1 layer before the last hidden layer)")
-    hidden = [width] * depth
-    if bottleneck:
-        hidden[depth - 2] = 1
-    return [input_dim, *hidden, 1]
-
-
-class MLP(nn.Module):
+class MLP(MorseModel):
     """`h_l = act(BN(W_l h_{l-1} + b_l))` for each hidden layer, then a linear read-out to one logit.
 
     Args:
@@ -39,55 +22,56 @@ class MLP(nn.Module):
     Shapes: forward maps (n_points, n) to logits (n_points,).
     """
 
-    kind = "mlp"
+    spec: MLPConfig
 
-    def __init__(self, widths: list[int], activation: str = "tanh", batchnorm: bool = False, *, seed: Seed = 0) -> None:
-        super().__init__()
-        widths = [int(w) for w in widths]
-        if len(widths) < 2 or widths[-1] != 1 or min(widths) < 1:
-            raise MorsenetError(f"mlp: widths must be [n, h1, ..., hL, 1] with every entry >= 1, got {widths}")
-        activation_fn(activation)
-        self.widths = widths
-        self.activation = activation
-        self.batchnorm = bool(batchnorm)
+    def __init__(self, widths: list[int] | tuple[int, ...], activation: str = "tanh", batchnorm: bool = False, *,
+                 seed: Seed = 0) -> None:  # fmt: skip
+        spec = widths if isinstance(widths, MLPConfig) else MLPConfig(tuple(widths), activation, batchnorm)
+        super().__init__(spec)
+        w = spec.widths
         with seeded_init(seed):
-            self.hidden_layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-2], widths[1:-1]))
-            self.norms = nn.ModuleList(FoldableBatchNorm(b) for b in widths[1:-1]) if batchnorm else None
-            self.readout = nn.Linear(widths[-2], 1)
+            self.hidden_layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(w[:-2], w[1:-1]))
+            self.norms = nn.ModuleList(FoldableBatchNorm(b) for b in w[1:-1]) if spec.batchnorm else None
+            self.readout = nn.Linear(w[-2], 1)
+
+    @classmethod
+    def from_config(cls, spec: MLPConfig, *, seed: Seed = 0) -> MLP:
+        return cls(spec, seed=seed)
 
     @property
-    def input_dim(self) -> int:
-        return self.widths[0]
+    def widths(self) -> list[int]:
+        return list(self.spec.widths)
+
+    @property
+    def batchnorm(self) -> bool:
+        return self.spec.batchnorm
 
     @property
     def n_layers(self) -> int:
         return len(self.hidden_layers)
 
-    def _layer(self, i: int, h: Tensor) -> Tensor:
-        z = self.hidden_layers[i](h)
-        if self.norms is not None:
-            z = self.norms[i](z)
-        return ACTIVATIONS[self.activation](z)
+    def stacked_forward(self, params: Params, buffers: Params, x: Tensor, training: bool,
+                        stop: int | None = None) -> Tensor:  # fmt: skip
+        act, norms = self.act, self.norms
+        h = x
+        for i in range(self.n_layers if stop is None else stop):
+            z = linear(params, f"hidden_layers.{i}", h)
+            if norms is not None:
+                bn = norms[i]
+                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
+            h = act(z)
+        return h if stop is not None else linear(params, "readout", h).squeeze(-1)
 
     def hidden(self, x: Tensor, layer: int) -> Tensor:
         """Representation after hidden layer `layer` (1..n_layers); n_layers + 1 gives the logit as (n, 1)."""
-        if not 1 <= layer <= self.n_layers + 1:
-            raise MorsenetError(f"mlp: layer must be in 1..{self.n_layers + 1}, got {layer}")
-        h = x
-        for i in range(min(layer, self.n_layers)):
-            h = self._layer(i, h)
-        return self.readout(h) if layer == self.n_layers + 1 else h
+        return self.stacked_hidden(x, layer)
 
-    def forward(self, x: Tensor) -> Tensor:
-        h = x
-        for i in range(self.n_layers):
-            h = self._layer(i, h)
-        return self.readout(h).squeeze(-1)
+    def named_affine_maps(self) -> list[AffineMap]:
+        maps = [
+            AffineMap(f"layer {i + 1}", *fold(lin, None if self.norms is None else self.norms[i]))
+            for i, lin in enumerate(self.hidden_layers)
+        ]
+        return [*maps, AffineMap("readout", *fold(self.readout, None))]
 
-    def affine_maps(self) -> list[tuple[Tensor, Tensor]]:
-        """(W, b) of every layer in order, eval-mode BatchNorm folded in; the last is the read-out."""
-        maps = [fold(lin, None if self.norms is None else self.norms[i]) for i, lin in enumerate(self.hidden_layers)]
-        return maps + [fold(self.readout, None)]
-
-    def config(self) -> dict[str, Any]:
-        return {"kind": "mlp", "widths": list(self.widths), "activation": self.activation, "batchnorm": self.batchnorm}
+    def chain(self) -> tuple[ChainStep, ...]:
+        return tuple(ChainStep(m.name, m.weight, m.bias, 0.0, 1.0, False) for m in self.named_affine_maps()[:-1])

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import Tensor, nn
 
 from .._validation import Seed
-from ..errors import MorsenetError
-from ._common import ACTIVATIONS, FoldableBatchNorm, activation_fn, fold, seeded_init
+from ._common import FoldableBatchNorm, fold, seeded_init
+from ._config import ResNetConfig
+from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, linear
 
 
-class ResNet(nn.Module):
+class ResNet(MorseModel):
     """Input layer `h0 = act(W x + b)` (optional), `blocks` residual blocks of one width, linear read-out.
 
     The companion work's regimes: neural-ODE regime (skip=1, residual=2/20, 20 blocks), MLP regime
@@ -21,96 +20,83 @@ class ResNet(nn.Module):
     Shapes: forward maps (n_points, input_dim) to logits (n_points,).
     """
 
-    kind = "resnet"
+    spec: ResNetConfig
 
-    def __init__(
-        self,
-        input_dim: int,
-        width: int,
-        blocks: int,
-        skip: float = 1.0,
-        residual: float = 1.0,
-        activation: str = "tanh",
-        batchnorm: bool = False,
-        input_layer: bool = True,
-        *,
-        seed: Seed = 0,
-    ) -> None:
-        super().__init__()
-        if input_dim < 1 or width < 1 or blocks < 0:
-            raise MorsenetError(
-                f"resnet: need input_dim, width >= 1 and blocks >= 0, got {input_dim}, {width}, {blocks}"
-            )
-        if not input_layer and width != input_dim:
-            raise MorsenetError(
-                f"resnet: input_layer=false needs width == input_dim, got width {width}, "
-                f"input_dim {input_dim}; set input_layer=true or width={input_dim}"
-            )
-        activation_fn(activation)
-        self.input_dim, self.width, self.n_blocks = int(input_dim), int(width), int(blocks)
-        self.skip, self.residual = float(skip), float(residual)
-        self.activation, self.batchnorm, self.has_input_layer = activation, bool(batchnorm), bool(input_layer)
+    def __init__(self, input_dim: int | ResNetConfig, width: int = 0, blocks: int = 0, skip: float = 1.0,
+                 residual: float = 1.0, activation: str = "tanh", batchnorm: bool = False, input_layer: bool = True,
+                 *, seed: Seed = 0) -> None:  # fmt: skip
+        spec = (
+            input_dim
+            if isinstance(input_dim, ResNetConfig)
+            else ResNetConfig(input_dim, width, blocks, skip, residual, activation, batchnorm, input_layer)
+        )
+        super().__init__(spec)
+        w = spec.width
         with seeded_init(seed):
-            self.input_layer = nn.Linear(input_dim, width) if input_layer else None
-            self.block_layers = nn.ModuleList(nn.Linear(width, width) for _ in range(blocks))
-            self.norms = nn.ModuleList(FoldableBatchNorm(width) for _ in range(blocks)) if batchnorm else None
-            self.readout_layer = nn.Linear(width, 1)
+            self.input_layer = nn.Linear(spec.input_dim, w) if spec.input_layer else None
+            self.block_layers = nn.ModuleList(nn.Linear(w, w) for _ in range(spec.blocks))
+            self.norms = nn.ModuleList(FoldableBatchNorm(w) for _ in range(spec.blocks)) if spec.batchnorm else None
+            self.readout_layer = nn.Linear(w, 1)
+
+    @classmethod
+    def from_config(cls, spec: ResNetConfig, *, seed: Seed = 0) -> ResNet:
+        return cls(spec, seed=seed)
+
+    width = property(lambda self: self.spec.width)
+    n_blocks = property(lambda self: self.spec.blocks)
+    skip = property(lambda self: self.spec.skip)
+    residual = property(lambda self: self.spec.residual)
+    batchnorm = property(lambda self: self.spec.batchnorm)
+    has_input_layer = property(lambda self: self.spec.input_layer)
 
     @property
     def n_layers(self) -> int:
-        return int(self.has_input_layer) + self.n_blocks
+        return int(self.spec.input_layer) + self.spec.blocks
 
-    def _block(self, i: int, h: Tensor) -> Tensor:
-        z = self.block_layers[i](h)
-        if self.norms is not None:
-            z = self.norms[i](z)
-        return self.skip * h + self.residual * ACTIVATIONS[self.activation](z)
-
-    def _steps(self) -> list:
-        steps = []
-        if self.input_layer is not None:
-            steps.append(lambda h: ACTIVATIONS[self.activation](self.input_layer(h)))
-        steps += [lambda h, i=i: self._block(i, h) for i in range(self.n_blocks)]
-        return steps
+    def stacked_forward(self, params: Params, buffers: Params, x: Tensor, training: bool,
+                        stop: int | None = None) -> Tensor:  # fmt: skip
+        act, norms, skip, residual = self.act, self.norms, self.spec.skip, self.spec.residual
+        todo = self.n_layers if stop is None else stop
+        h = x
+        if self.spec.input_layer and todo > 0:
+            h = act(linear(params, "input_layer", h))
+            todo -= 1
+        for i in range(min(todo, self.spec.blocks)):
+            z = linear(params, f"block_layers.{i}", h)
+            if norms is not None:
+                bn = norms[i]
+                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
+            h = skip * h + residual * act(z)
+        return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
 
     def hidden(self, x: Tensor, layer: int) -> Tensor:
         """Representation after layer `layer` (input layer first, then blocks); n_layers + 1 gives (n, 1) logits."""
-        if not 1 <= layer <= self.n_layers + 1:
-            raise MorsenetError(f"resnet: layer must be in 1..{self.n_layers + 1}, got {layer}")
-        h = x
-        for step in self._steps()[:layer]:
-            h = step(h)
-        return self.readout_layer(h) if layer == self.n_layers + 1 else h
+        return self.stacked_hidden(x, layer)
 
-    def forward(self, x: Tensor) -> Tensor:
-        h = x
-        for step in self._steps():
-            h = step(h)
-        return self.readout_layer(h).squeeze(-1)
+    def named_affine_maps(self) -> list[AffineMap]:
+        head = [] if self.input_layer is None else [AffineMap("input", *fold(self.input_layer, None))]
+        blocks = [
+            AffineMap(f"block {i + 1}", *fold(lin, None if self.norms is None else self.norms[i]))
+            for i, lin in enumerate(self.block_layers)
+        ]
+        return [*head, *blocks, AffineMap("readout", *fold(self.readout_layer, None))]
 
+    def chain(self) -> tuple[ChainStep, ...]:
+        maps = self.named_affine_maps()[:-1]
+        steps = []
+        for m in maps:
+            block = m.name != "input"
+            skip, res = (self.spec.skip, self.spec.residual) if block else (0.0, 1.0)
+            steps.append(ChainStep(m.name, m.weight, m.bias, skip, res, block))
+        return tuple(steps)
+
+    # Named parts, for readers that want one map (theory, figures).
     def input_map(self) -> tuple[Tensor, Tensor] | None:
         return None if self.input_layer is None else fold(self.input_layer, None)
 
     def block_maps(self) -> list[tuple[Tensor, Tensor]]:
         """(W, b) inside each block's activation, eval-mode BatchNorm folded in."""
-        return [fold(lin, None if self.norms is None else self.norms[i]) for i, lin in enumerate(self.block_layers)]
+        return [(s.weight, s.bias) for s in self.chain() if s.is_block]
 
     def readout(self) -> tuple[Tensor, Tensor]:
         return fold(self.readout_layer, None)
-
-    def affine_maps(self) -> list[tuple[Tensor, Tensor]]:
-        maps = [] if self.input_layer is None else [self.input_map()]
-        return maps + self.block_maps() + [self.readout()]
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "resnet",
-            "input_dim": self.input_dim,
-            "width": self.width,
-            "blocks": self.n_blocks,
-            "skip": self.skip,
-            "residual": self.residual,
-            "activation": self.activation,
-            "batchnorm": self.batchnorm,
-            "input_layer": self.has_input_layer,
-        }

@@ -1,0 +1,397 @@
+"""Typed model configs: frozen dataclasses that check themselves without allocating a single weight.
+
+A config is the whole description of an architecture (what a checkpoint stores, what a study names). It
+knows its parameter count, its width sequence and whether that sequence has a bottleneck, so nothing else
+in morsenet needs to look inside a config dict or build a throwaway module to learn these.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Union
+
+from ..errors import MorsenetError
+from ._common import ACTIVATIONS
+
+# A config describing more parameters than this is refused before anything is allocated (a typo such as a
+# width of 10**9 would otherwise ask for gigabytes). 10^8 float32 parameters are 400 MB.
+MAX_PARAMETERS = 100_000_000
+# RK4 steps of a neural ODE: each is four evaluations of the field in every forward pass.
+MAX_ODE_STEPS = 100_000
+
+VECTOR_FIELDS = ("outside", "inside")
+
+
+def graph_bottleneck(widths: tuple[int, ...] | list[int]) -> bool:
+    """The one definition of a bottleneck (THEORY.md 1.4): some layer strictly narrower than an earlier one and
+    a later one, i.e. there are i < j < k with n_j < n_i and n_j < n_k (input width included)."""
+    w = list(widths)
+    return any(max(w[:j]) > w[j] and max(w[j + 1 :]) > w[j] for j in range(1, len(w) - 1))
+
+
+def _int(kind: str, key: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MorsenetError(f"model {kind!r}: {key} must be an integer, got {value!r}")
+    if value < minimum:
+        raise MorsenetError(f"model {kind!r}: {key} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(kind: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MorsenetError(f"model {kind!r}: {key} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _bool(kind: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise MorsenetError(f"model {kind!r}: {key} must be of type bool, got {value!r}")
+    return value
+
+
+def _activation(kind: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise MorsenetError(f"unknown activation {value!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return value
+
+
+def _size_check(kind: str, n: int) -> None:
+    if n > MAX_PARAMETERS:
+        raise MorsenetError(
+            f"model {kind!r}: {n:,} parameters is more than morsenet builds ({MAX_PARAMETERS:,}); "
+            "check the widths for a typo"
+        )
+
+
+def _run_length(hidden: tuple[int, ...]) -> list[str]:
+    parts, k = [], 0
+    while k < len(hidden):  # run-length encode repeated widths: 2-2-2-2 -> 2x4
+        j = k
+        while j < len(hidden) and hidden[j] == hidden[k]:
+            j += 1
+        parts.append(f"{hidden[k]}x{j - k}" if j - k > 1 else str(hidden[k]))
+        k = j
+    return parts
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    """A feed-forward network `h_l = act(BN(W_l h_{l-1} + b_l))`, linear read-out to one logit.
+
+    Attributes:
+        widths: (n, h1, ..., hL, 1); n is the input dimension, the last entry must be 1.
+        activation: one of `ACTIVATIONS`.
+        batchnorm: BatchNorm after each hidden Linear (as in the prototype).
+    """
+
+    widths: tuple[int, ...]
+    activation: str = "tanh"
+    batchnorm: bool = False
+    kind: ClassVar[str] = "mlp"
+
+    def __post_init__(self) -> None:
+        raw = self.widths
+        if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+            raise MorsenetError(f"model 'mlp': widths must be of type list, got {raw!r}")
+        widths = tuple(raw)
+        if not all(isinstance(w, int) and not isinstance(w, bool) for w in widths):
+            raise MorsenetError(f"model 'mlp': widths must be a list of integers, got {list(widths)!r}")
+        if len(widths) < 2 or widths[-1] != 1 or min(widths) < 1:
+            raise MorsenetError(f"mlp: widths must be [n, h1, ..., hL, 1] with every entry >= 1, got {list(widths)}")
+        object.__setattr__(self, "widths", widths)
+        _activation(self.kind, self.activation)
+        _bool(self.kind, "batchnorm", self.batchnorm)
+        _size_check(self.kind, self.n_parameters)
+
+    @property
+    def input_dim(self) -> int:
+        return self.widths[0]
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return self.widths[1:-1]
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.hidden)
+
+    @property
+    def width(self) -> int:
+        return max(self.hidden, default=self.input_dim)
+
+    @property
+    def min_width(self) -> int:
+        return min(self.hidden, default=self.input_dim)
+
+    @property
+    def width_sequence(self) -> tuple[int, ...]:
+        return self.widths
+
+    @property
+    def n_parameters(self) -> int:
+        pairs = zip(self.widths[:-1], self.widths[1:])
+        bn = 2 * sum(self.hidden) if self.batchnorm else 0
+        return sum(a * b + b for a, b in pairs) + bn
+
+    def describe(self) -> str:
+        """e.g. "MLP 2-2x15-1 tanh, BN"."""
+        bn = ", BN" if self.batchnorm else ""
+        return f"MLP {'-'.join([str(self.widths[0]), *_run_length(self.hidden), '1'])} {self.activation}{bn}"
+
+    @property
+    def family(self) -> str:
+        """A grid-independent label (sweeps group by it), e.g. "MLP width 2 + bottleneck"."""
+        return f"MLP width {self.width}" + (" + bottleneck" if graph_bottleneck(self.widths) else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "widths": list(self.widths), "activation": self.activation,
+                "batchnorm": self.batchnorm}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResNetConfig:
+    """Input layer `h0 = act(W x + b)` (optional), `blocks` blocks `h <- skip*h + residual*act(BN(W h + b))`.
+
+    skip=0 is exactly an MLP of constant width; the companion work's regimes are neural-ODE (skip 1, small
+    residual), MLP (small skip, residual 1), augmented (width > input) and standard (skip = residual = 1).
+    """
+
+    input_dim: int
+    width: int
+    blocks: int
+    skip: float = 1.0
+    residual: float = 1.0
+    activation: str = "tanh"
+    batchnorm: bool = False
+    input_layer: bool = True
+    kind: ClassVar[str] = "resnet"
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _int(k, "input_dim", self.input_dim, 1)
+        _int(k, "width", self.width, 1)
+        _int(k, "blocks", self.blocks, 0)
+        object.__setattr__(self, "skip", _float(k, "skip", self.skip))
+        object.__setattr__(self, "residual", _float(k, "residual", self.residual))
+        _activation(k, self.activation)
+        _bool(k, "batchnorm", self.batchnorm)
+        _bool(k, "input_layer", self.input_layer)
+        if not self.input_layer and self.width != self.input_dim:
+            raise MorsenetError(
+                f"resnet: input_layer=false needs width == input_dim, got width {self.width}, "
+                f"input_dim {self.input_dim}; set input_layer=true or width={self.input_dim}"
+            )
+        _size_check(k, self.n_parameters)
+
+    @property
+    def depth(self) -> int:
+        """Number of residual blocks."""
+        return self.blocks
+
+    @property
+    def min_width(self) -> int:
+        return self.width
+
+    @property
+    def width_sequence(self) -> tuple[int, ...]:
+        head = (self.input_dim,) if self.input_layer else ()
+        return (*head, *([self.width] * max(self.blocks, 1)), 1)
+
+    @property
+    def n_parameters(self) -> int:
+        w = self.width
+        head = self.input_dim * w + w if self.input_layer else 0
+        return head + self.blocks * (w * w + w + (2 * w if self.batchnorm else 0)) + w + 1
+
+    def describe(self) -> str:
+        bn = ", BN" if self.batchnorm else ""
+        head = "" if self.input_layer else ", no input layer"
+        return (
+            f"ResNet width {self.width}, {self.blocks} blocks, skip {self.skip:g}, residual {self.residual:g} "
+            f"{self.activation}{bn}{head}"
+        )
+
+    @property
+    def family(self) -> str:
+        return f"ResNet width {self.width}, skip {self.skip:g}, residual {self.residual:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class NeuralODEConfig:
+    """`logit = lam^T phi_T(A x + a) + mu` with a piecewise-constant vector field integrated by RK4.
+
+    Vector fields: "outside" `f(h) = act(W h + b)`, "inside" `f(h) = W act(h) + b`; W, b constant on each of
+    `pieces` equal time intervals; `steps` (a multiple of `pieces`) equal RK4 steps. dim > input_dim augments.
+    """
+
+    input_dim: int
+    dim: int
+    T: float = 1.0
+    steps: int = 20
+    pieces: int = 10
+    vector_field: str = "outside"
+    activation: str = "tanh"
+    kind: ClassVar[str] = "neural_ode"
+
+    def __post_init__(self) -> None:
+        k = self.kind
+        _int(k, "input_dim", self.input_dim, 1)
+        _int(k, "dim", self.dim, 1)
+        T = _float(k, "T", self.T)
+        if not T > 0:
+            raise MorsenetError(f"neural_ode: T must be > 0, got {T}")
+        object.__setattr__(self, "T", T)
+        _int(k, "steps", self.steps, 1)
+        _int(k, "pieces", self.pieces, 1)
+        if self.steps % self.pieces:
+            raise MorsenetError(
+                f"neural_ode: steps ({self.steps}) must be a positive multiple of pieces ({self.pieces})"
+            )
+        if self.steps > MAX_ODE_STEPS:
+            raise MorsenetError(f"neural_ode: steps must be <= {MAX_ODE_STEPS}, got {self.steps}")
+        if self.vector_field not in VECTOR_FIELDS:
+            raise MorsenetError(
+                f"neural_ode: vector_field must be one of {', '.join(VECTOR_FIELDS)}, got {self.vector_field!r}"
+            )
+        _activation(k, self.activation)
+        _size_check(k, self.n_parameters)
+
+    @property
+    def depth(self) -> int:
+        """Number of constant-weight time pieces."""
+        return self.pieces
+
+    @property
+    def width(self) -> int:
+        return self.dim
+
+    @property
+    def min_width(self) -> int:
+        return self.dim
+
+    @property
+    def batchnorm(self) -> bool:
+        return False
+
+    @property
+    def width_sequence(self) -> tuple[int, ...]:
+        return (self.input_dim, self.dim, self.dim, 1)
+
+    @property
+    def n_parameters(self) -> int:
+        d = self.dim
+        return self.input_dim * d + d + self.pieces * (d * d + d) + d + 1
+
+    def describe(self) -> str:
+        return (
+            f"neural ODE dim {self.dim}, T={self.T:g}, {self.steps} RK4 steps, {self.pieces} pieces, "
+            f"{self.vector_field} {self.activation}"
+        )
+
+    @property
+    def family(self) -> str:
+        return f"neural ODE dim {self.dim}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+
+ModelConfig = Union[MLPConfig, ResNetConfig, NeuralODEConfig]  # noqa: UP007 - a runtime alias
+
+CONFIGS: dict[str, type[MLPConfig] | type[ResNetConfig] | type[NeuralODEConfig]] = {
+    "mlp": MLPConfig,
+    "resnet": ResNetConfig,
+    "neural_ode": NeuralODEConfig,
+}
+
+# Shorthand accepted for MLPs instead of an explicit width list (the prototype's FFnet arguments).
+MLP_SHORTHAND = ("width", "depth", "bottleneck", "input_dim")
+
+
+def mlp_widths(input_dim: int, width: int, depth: int, *, bottleneck: bool = False) -> list[int]:
+    """The prototype's `FFnet` width list: `depth` hidden layers of `width`, output 1.
+
+    With `bottleneck=True` the second-to-last hidden layer has width 1 (a width-1 layer before the last
+    width-`width` layer), e.g. depth 15, width 2: [2] + [2]*13 + [1, 2] + [1].
+    """
+    if depth < 1 or width < 1 or input_dim < 1:
+        raise MorsenetError(f"mlp: need input_dim, width, depth >= 1, got {input_dim}, {width}, {depth}")
+    if bottleneck and depth < 2:
+        raise MorsenetError("mlp: a bottleneck needs depth >= 2 (a width-1 layer before the last hidden layer)")
+    if width > MAX_PARAMETERS:
+        raise MorsenetError(f"model 'mlp': width {width} is more than morsenet builds; check for a typo")
+    hidden = [width] * depth
+    if bottleneck:
+        hidden[depth - 2] = 1
+    return [input_dim, *hidden, 1]
+
+
+def model_parameters(kind: str) -> list[str]:
+    """Parameter names a model kind accepts in a config (MLPs also take the width/depth shorthand)."""
+    names = [f.name for f in fields(CONFIGS[kind])]
+    if kind == "mlp":
+        names += sorted(MLP_SHORTHAND)
+    return names
+
+
+def _mlp_from_dict(values: dict[str, Any], input_dim: int | None) -> MLPConfig:
+    if "widths" in values and set(MLP_SHORTHAND) & set(values):
+        raise MorsenetError("model 'mlp': give either widths or width/depth/bottleneck, not both")
+    if "widths" not in values:
+        if "width" not in values or "depth" not in values:
+            raise MorsenetError("model 'mlp': give widths = [n, h1, ..., 1] or width and depth")
+        n = values.pop("input_dim", input_dim)
+        if n is None:
+            raise MorsenetError("model 'mlp': width/depth shorthand needs the input dimension (input_dim)")
+        args = {"input_dim": n, "width": values.pop("width"), "depth": values.pop("depth")}
+        for key, v in args.items():
+            _int("mlp", key, v, 1)
+        bottleneck = _bool("mlp", "bottleneck", values.pop("bottleneck", False))
+        values["widths"] = mlp_widths(args["input_dim"], args["width"], args["depth"], bottleneck=bottleneck)
+    config = MLPConfig(**values)
+    if input_dim is not None and config.input_dim != input_dim:
+        raise MorsenetError(
+            f"model 'mlp': widths start with {config.input_dim} but the data has "
+            f"{input_dim} input dimensions; make widths[0] = {input_dim}"
+        )
+    return config
+
+
+def config_from_dict(values: dict[str, Any] | ModelConfig, *, input_dim: int | None = None) -> ModelConfig:
+    """Check a model config dict (as written in a study file or a checkpoint) and return the typed config.
+
+    Shorthands are expanded (MLP width/depth/bottleneck); `input_dim`, when given, fills in (or must match)
+    the model's input dimension. Nothing is allocated.
+
+    Raises:
+        MorsenetError: one line naming the key and what is allowed.
+    """
+    if isinstance(values, (MLPConfig, ResNetConfig, NeuralODEConfig)):
+        values = values.to_dict()
+    if not isinstance(values, dict):
+        raise MorsenetError(f"a model config must be a table, got {type(values).__name__}")
+    values = dict(values)
+    kind = values.pop("kind", None)
+    if not isinstance(kind, str) or kind not in CONFIGS:
+        raise MorsenetError(f"unknown model kind {kind!r}; choose one of {', '.join(CONFIGS)}")
+    allowed = model_parameters(kind)
+    for key in values:
+        if key not in allowed:
+            raise MorsenetError(f"model {kind!r} has no parameter {key!r}; allowed: {', '.join(allowed)}")
+    if kind == "mlp":
+        return _mlp_from_dict(values, input_dim)
+    if "input_dim" not in values:
+        if input_dim is None:
+            raise MorsenetError(f"model {kind!r}: input_dim is missing")
+        values["input_dim"] = input_dim
+    elif input_dim is not None and values["input_dim"] != input_dim:
+        raise MorsenetError(
+            f"model {kind!r}: input_dim is {values['input_dim']} but the data has {input_dim} dimensions"
+        )
+    config: ModelConfig = CONFIGS[kind](**values)
+    return config

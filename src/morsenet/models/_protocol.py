@@ -1,0 +1,236 @@
+"""The model protocol every analysis, trainer and report reads: one base class, one stacked forward per kind.
+
+A morsenet model is an `nn.Module` whose parameters are laid out by its typed config (`model.spec`). Its
+computation is written once, in `stacked_forward`, for a stack of M models with the same architecture
+(parameters with a leading model axis); `forward` is that computation for the single model M = 1, so the
+ensemble trainer and `training.fit` run the same operations. What analyses need to know about a model's
+layers comes from `chain()` (the discrete layer map with BatchNorm folded, skip and residual scales),
+`named_affine_maps()` and `preactivations()`; none of them looks at the model's kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..errors import MorsenetError
+from ._common import ACTIVATIONS
+from ._config import ModelConfig
+
+Params = dict[str, Tensor]
+
+
+@dataclass(frozen=True)
+class AffineMap:
+    """One affine map of a model in order of application, eval-mode BatchNorm folded in.
+
+    Attributes:
+        name: "layer 1", "input", "block 3", "lift", "field 2", "readout", ...
+        weight: (out, in), detached.
+        bias: (out,), detached.
+    """
+
+    name: str
+    weight: Tensor
+    bias: Tensor
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One layer of a discrete network: `h <- skip * h + residual * act(weight @ h + bias)`.
+
+    A plain layer has skip 0 and residual 1; a residual block (`is_block`) maps width to the same width.
+    The weight and bias are the eval-mode maps (BatchNorm folded), detached.
+    """
+
+    name: str
+    weight: Tensor
+    bias: Tensor
+    skip: float
+    residual: float
+    is_block: bool
+
+    def jacobian(self, z: Tensor, slope: Tensor) -> Tensor:
+        """(n, out, in) the step's Jacobian `skip*I + residual*diag(act'(z)) W` given act'(z) = `slope` (n, out)."""
+        jac = self.residual * slope[:, :, None] * self.weight[None]
+        if self.skip:
+            jac = jac + self.skip * torch.eye(self.weight.shape[1], dtype=jac.dtype)
+        return jac
+
+
+# ----- operations on stacked parameters (leading model axis M) -----
+
+
+def affine(w: Tensor, b: Tensor, h: Tensor) -> Tensor:
+    """`h @ W.T + b` per model: h (M, B, in), w (M, out, in), b (M, out) -> (M, B, out)."""
+    return torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+
+
+def linear(p: Params, name: str, h: Tensor) -> Tensor:
+    """`affine` with the weight and bias of the `nn.Linear` called `name` in the state dict."""
+    return affine(p[f"{name}.weight"], p[f"{name}.bias"], h)
+
+
+def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, eps: float, momentum: float) -> Tensor:
+    """Per-model BatchNorm1d of z (M, B, C), updating the running statistics in place when training.
+
+    Training: the batch is laid out as (B, M*C), so `F.batch_norm` treats every (model, feature) pair as its
+    own channel: it normalises each model's feature over that model's own minibatch and updates its running
+    mean and (unbiased) variance with the module's momentum, with the same kernel and the same order of
+    summation as `nn.BatchNorm1d` on that model's (B, C) batch. Evaluation: the folded affine map
+    `z * scale + shift` (`scale = gamma / sqrt(var + eps)`, `shift = beta - scale * mean`).
+    """
+    weight, bias = p[f"{name}.weight"], p[f"{name}.bias"]
+    mean, var = buffers[f"{name}.running_mean"], buffers[f"{name}.running_var"]
+    if training:
+        m, b, c = z.shape
+        out = F.batch_norm(
+            z.transpose(0, 1).reshape(b, m * c), mean.view(-1), var.view(-1), weight.reshape(-1),
+            bias.reshape(-1), True, momentum, eps,
+        )  # fmt: skip
+        return out.view(b, m, c).transpose(0, 1)
+    scale = weight / torch.sqrt(var + eps)
+    shift = bias - scale * mean
+    return z * scale.unsqueeze(1) + shift.unsqueeze(1)
+
+
+class MorseModel(nn.Module):
+    """Base class of morsenet's models: a scalar-output network described by a typed config.
+
+    Subclasses implement `stacked_forward`, `named_affine_maps`, `chain`, `hidden` and `n_layers`; everything
+    else (forward, config dict, description, pre-activations) is written here once.
+    """
+
+    spec: ModelConfig
+
+    def __init__(self, spec: ModelConfig) -> None:
+        super().__init__()
+        self.spec = spec
+
+    # ----- what the config says -----
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def input_dim(self) -> int:
+        return self.spec.input_dim
+
+    @property
+    def activation(self) -> str:
+        return self.spec.activation
+
+    @property
+    def act(self) -> Callable[[Tensor], Tensor]:
+        return ACTIVATIONS[self.spec.activation]
+
+    @property
+    def bottleneck(self) -> bool:
+        """Whether the width sequence has a bottleneck (`graph_bottleneck`, THEORY.md 1.4)."""
+        from ._config import graph_bottleneck
+
+        return graph_bottleneck(self.spec.width_sequence)
+
+    def config(self) -> dict[str, Any]:
+        """The config as a plain dict (what checkpoints and study files hold)."""
+        return self.spec.to_dict()
+
+    def describe(self) -> str:
+        """A one-line description, e.g. "MLP 2-2x15-1 tanh, BN"."""
+        return self.spec.describe()
+
+    # ----- the computation, written once per kind for a stack of models -----
+
+    def stacked_forward(self, params: Params, buffers: Params, x: Tensor, training: bool,
+                        stop: int | None = None) -> Tensor:  # fmt: skip
+        """Logits (M, B) of M models of this architecture at x (M, B, d).
+
+        `params` and `buffers` map this module's state-dict names to stacked tensors (M, ...); in training
+        mode BatchNorm updates the running statistics in `buffers` in place. With `stop` = l the pass ends
+        after layer l and returns that representation (M, B, width) instead (see `hidden`).
+        """
+        raise NotImplementedError
+
+    def _own_state(self) -> tuple[Params, Params]:
+        params = {name: p.unsqueeze(0) for name, p in self.named_parameters()}
+        buffers = {name: b.unsqueeze(0) for name, b in self.named_buffers() if b.is_floating_point()}
+        return params, buffers
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Logits (n,) at points x (n, d): `stacked_forward` for this one model."""
+        params, buffers = self._own_state()
+        training = self.training
+        out = self.stacked_forward(params, buffers, x.unsqueeze(0), training)[0]
+        if training:
+            for name, b in self.named_buffers():
+                if name.endswith("num_batches_tracked"):
+                    b.add_(1)
+        return out
+
+    def stacked_hidden(self, x: Tensor, layer: int) -> Tensor:
+        """`hidden` through `stacked_forward(stop=layer)`, in the module's current mode."""
+        self.check_layer(layer)
+        if layer == self.n_layers + 1:
+            return self(x)[:, None]
+        params, buffers = self._own_state()
+        return self.stacked_forward(params, buffers, x.unsqueeze(0), self.training, stop=layer)[0]
+
+    # ----- what analyses read -----
+
+    @property
+    def n_layers(self) -> int:
+        """Number of hidden representations `hidden` can return (its layer 1..n_layers)."""
+        raise NotImplementedError
+
+    def hidden(self, x: Tensor, layer: int) -> Tensor:
+        """Representation after layer `layer` (1..n_layers); n_layers + 1 gives the logit as (n, 1)."""
+        raise NotImplementedError
+
+    def named_affine_maps(self) -> list[AffineMap]:
+        """Every affine map in order of application (eval-mode BatchNorm folded), the read-out last."""
+        raise NotImplementedError
+
+    def affine_maps(self) -> list[tuple[Tensor, Tensor]]:
+        """(W, b) of every affine map in order, the read-out last."""
+        return [(m.weight, m.bias) for m in self.named_affine_maps()]
+
+    def readout_map(self) -> AffineMap:
+        return self.named_affine_maps()[-1]
+
+    def chain(self) -> tuple[ChainStep, ...] | None:
+        """The discrete layers in order (read-out excluded), or None for a continuous-time model."""
+        return None
+
+    def preactivations(self, x: Tensor) -> Tensor | None:
+        """Every hidden pre-activation `W h + b` at points x (n, d) as (n, k), eval mode; None without a chain.
+
+        Saturated neurons (|z| large, act' ~ 0 to machine precision) turn a narrow net into a numerical
+        bottleneck (THEORY.md 4.2); the pre-activations give the direct check.
+        """
+        steps = self.chain()
+        if steps is None:
+            return None
+        zs = []
+        with torch.no_grad():
+            h = x.to(steps[0].weight.dtype) if steps else x
+            for s in steps:
+                z = h @ s.weight.T + s.bias
+                zs.append(z)
+                a = self.act(z)
+                h = self.skip_sum(s, h, a)
+        return torch.cat(zs, dim=1) if zs else x.new_zeros(len(x), 0)
+
+    @staticmethod
+    def skip_sum(step: ChainStep, h: Tensor, a: Tensor) -> Tensor:
+        """`skip * h + residual * a`, with the skip term left out when it is zero (a plain layer)."""
+        return step.skip * h + step.residual * a if step.skip else step.residual * a
+
+    def check_layer(self, layer: int) -> None:
+        if not 1 <= layer <= self.n_layers + 1:
+            raise MorsenetError(f"{self.kind}: layer must be in 1..{self.n_layers + 1}, got {layer}")
