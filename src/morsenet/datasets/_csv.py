@@ -10,7 +10,7 @@ import torch
 
 from .._validation import Seed, as_generator
 from ..errors import MorsenetError
-from ._base import Dataset, split
+from ._base import Dataset, Task, split
 
 
 def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool = False, seed: Seed = 0) -> Dataset:
@@ -36,6 +36,7 @@ def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool 
     expected = [f"x{i}" for i in range(1, len(features) + 1)]
     if not features or features != expected:
         raise MorsenetError(f"{path}: row 1 (header) must name columns x1..xn; found {header}")
+    task: Task
     if "label" in header:
         target, task = "label", "classification"
     elif "target" in header:

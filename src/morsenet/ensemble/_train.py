@@ -8,12 +8,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .._validation import as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..errors import MorsenetError
-from ..models import MorseModel, build_model, config_from_dict
+from ..models import ModelConfig, MorseModel, build_model, config_from_dict
 from ..training import History, TrainConfig, batch_slices
 from ..training._loop import progress_bar
 from ._layout import Layout
@@ -49,14 +49,14 @@ class EnsembleResult:
         self._check_index(i)
         return {k: v[i].clone() for k, v in self.state.items()}
 
-    def model(self, i: int) -> nn.Module:
+    def model(self, i: int) -> MorseModel:
         """Model `i` as an ordinary module in eval mode (what `fit` with seed `seeds[i]` leaves behind)."""
         self._check_index(i)
         model = build_model(self.model_config, seed=self.seeds[i]).to(as_dtype(self.train_config.dtype))
         model.load_state_dict(self.state_dict(i))
         return model.eval()
 
-    def models(self) -> list[nn.Module]:
+    def models(self) -> list[MorseModel]:
         return [self.model(i) for i in range(len(self))]
 
     @property
@@ -68,7 +68,7 @@ class EnsembleResult:
         t = self.train_config.threshold if threshold is None else threshold
         if t is None or self.task != "classification":
             return [None] * len(self)
-        return [h.best_accuracy >= t for h in self.histories]
+        return [h.best_accuracy is not None and h.best_accuracy >= t for h in self.histories]
 
     def logits(self, x: Tensor) -> Tensor:
         """Every model's logits at the points x (n, d) at once, in eval mode; returns (M, n)."""
@@ -145,7 +145,7 @@ def _per_model_loss(task: str, logits: Tensor, target: Tensor) -> Tensor:
 
 
 def train_ensemble(
-    model_config: dict[str, Any],
+    model_config: dict[str, Any] | ModelConfig,
     data: Dataset,
     config: TrainConfig = TrainConfig(),
     *,
@@ -270,7 +270,7 @@ class _Active:
 
 
 def _train(
-    model_config: dict[str, Any],
+    model_config: dict[str, Any] | ModelConfig,
     data: Dataset,
     config: TrainConfig,
     seeds: list[int],
@@ -325,12 +325,12 @@ def _train(
         with torch.no_grad():
             logits = forward(act.param_views(detach=True), act.buffer_views, xt.expand(n, *xt.shape), False)
             test_loss = _per_model_loss(data.task, logits, yt.expand(n, -1))
-            acc = ((logits >= 0).to(yt.dtype) == yt).float().mean(1) if classify else None
+            acc = ((logits >= 0).to(yt.dtype) == yt).float().mean(1)  # meaningful for classification only
         for i, tr, te, a in zip(
             act.index.tolist(),
             (totals / len(slices)).tolist(),
             test_loss.tolist(),
-            acc.tolist() if classify else [None] * n,
+            acc.tolist(),
         ):
             histories[i].train_loss.append(tr)
             histories[i].test_loss.append(te)

@@ -12,6 +12,7 @@ from torch import nn
 
 from .._validation import atomic_write_bytes
 from ..errors import MorsenetError
+from ._protocol import MorseModel
 from ._registry import build_model
 
 FORMAT = "morsenet-checkpoint"
@@ -20,7 +21,7 @@ VERSION = 1
 
 def save(model: nn.Module, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
     """Write `model` (config + state dict) and JSON-able `meta` to `path` atomically."""
-    if not hasattr(model, "config"):
+    if not isinstance(model, MorseModel):
         raise MorsenetError(f"save: {type(model).__name__} is not a morsenet model (it has no config())")
     payload = {
         "format": FORMAT,

@@ -49,8 +49,10 @@ class FoldableBatchNorm(nn.BatchNorm1d):
     """
 
     def scale_shift(self) -> tuple[Tensor, Tensor]:
-        scale = self.weight / torch.sqrt(self.running_var + self.eps)
-        return scale, self.bias - scale * self.running_mean
+        var, mean = self.running_var, self.running_mean
+        assert var is not None and mean is not None  # track_running_stats is always on here
+        scale = self.weight / torch.sqrt(var + self.eps)
+        return scale, self.bias - scale * mean
 
     def forward(self, z: Tensor) -> Tensor:
         if self.training:
@@ -59,8 +61,10 @@ class FoldableBatchNorm(nn.BatchNorm1d):
         return z * scale + shift
 
 
-def fold(linear: nn.Linear, bn: FoldableBatchNorm | None) -> tuple[Tensor, Tensor]:
-    """The affine map `bn(linear(.))` in eval mode as (W, b), detached."""
+def fold(linear: nn.Module, bn: nn.Module | None) -> tuple[Tensor, Tensor]:
+    """The affine map `bn(linear(.))` in eval mode as (W, b), detached (`linear` an nn.Linear, `bn` a
+    FoldableBatchNorm; typed as modules because ModuleList indexing is)."""
+    assert isinstance(linear, nn.Linear) and (bn is None or isinstance(bn, FoldableBatchNorm))
     w, b = linear.weight.detach(), linear.bias.detach()
     if bn is None:
         return w.clone(), b.clone()

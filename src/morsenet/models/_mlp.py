@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from torch import Tensor, nn
 
 from .._validation import Seed
@@ -24,7 +26,7 @@ class MLP(MorseModel):
 
     spec: MLPConfig
 
-    def __init__(self, widths: list[int] | tuple[int, ...], activation: str = "tanh", batchnorm: bool = False, *,
+    def __init__(self, widths: list[int] | tuple[int, ...] | MLPConfig, activation: str = "tanh", batchnorm: bool = False, *,
                  seed: Seed = 0) -> None:  # fmt: skip
         spec = widths if isinstance(widths, MLPConfig) else MLPConfig(tuple(widths), activation, batchnorm)
         super().__init__(spec)
@@ -57,7 +59,7 @@ class MLP(MorseModel):
         for i in range(self.n_layers if stop is None else stop):
             z = linear(params, f"hidden_layers.{i}", h)
             if norms is not None:
-                bn = norms[i]
+                bn = cast(FoldableBatchNorm, norms[i])
                 z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
             h = act(z)
         return h if stop is not None else linear(params, "readout", h).squeeze(-1)

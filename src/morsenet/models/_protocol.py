@@ -76,7 +76,9 @@ def linear(p: Params, name: str, h: Tensor) -> Tensor:
     return affine(p[f"{name}.weight"], p[f"{name}.bias"], h)
 
 
-def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, eps: float, momentum: float) -> Tensor:
+def batchnorm(
+    p: Params, buffers: Params, name: str, z: Tensor, training: bool, eps: float, momentum: float | None
+) -> Tensor:
     """Per-model BatchNorm1d of z (M, B, C), updating the running statistics in place when training.
 
     Training: the batch is laid out as (B, M*C), so `F.batch_norm` treats every (model, feature) pair as its

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from torch import Tensor, nn
 
 from .._validation import Seed
@@ -64,7 +66,7 @@ class ResNet(MorseModel):
         for i in range(min(todo, self.spec.blocks)):
             z = linear(params, f"block_layers.{i}", h)
             if norms is not None:
-                bn = norms[i]
+                bn = cast(FoldableBatchNorm, norms[i])
                 z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
             h = skip * h + residual * act(z)
         return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)

@@ -8,7 +8,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ def _check_out_dir(sweep: SweepConfig, out: Path, store: RowStore, resume: bool)
     atomic_write_text(manifest, json.dumps(_manifest(sweep), indent=2) + "\n")
 
 
-def _serial(tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Rows | BaseException]]:
+def _serial(tasks: list[dict[str, Any]]) -> Generator[tuple[dict[str, Any], Rows | BaseException], None, None]:
     for task in tasks:
         try:
             rows: Rows | BaseException = run_task(task)
@@ -84,7 +84,9 @@ def _serial(tasks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], Rows 
         yield task, rows
 
 
-def _dask(tasks: list[dict[str, Any]], client: Any) -> Iterator[tuple[dict[str, Any], Rows | BaseException]]:
+def _dask(
+    tasks: list[dict[str, Any]], client: Any
+) -> Generator[tuple[dict[str, Any], Rows | BaseException], None, None]:
     from dask.distributed import as_completed
 
     futures = {}
@@ -177,7 +179,9 @@ def run_sweep(
             f"sweep {sweep.name}: {sweep.n_models} models in {len(sweep.cells())} cells, "
             f"{sweep.n_models - n_todo} already done, {len(tasks)} tasks to run"
         )
-        cluster = client = results = None
+        cluster: Any = None
+        client: Any = None
+        results: Generator[tuple[dict[str, Any], Rows | BaseException], None, None] | None = None
         try:
             if tasks and scheduler is not None:
                 from dask.distributed import Client

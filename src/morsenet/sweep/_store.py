@@ -9,7 +9,7 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .._validation import atomic_write_bytes, atomic_write_text
 from ..errors import MorsenetError
@@ -185,7 +185,7 @@ class DirectoryLock:
 
     def __init__(self, out_dir: Path) -> None:
         self.path = Path(out_dir) / ".lock"
-        self._fh = None
+        self._fh: IO[str] | None = None
 
     def __enter__(self) -> DirectoryLock:
         try:
@@ -193,11 +193,11 @@ class DirectoryLock:
         except ImportError:  # not POSIX: no lock, the caller is trusted to run one driver per folder
             return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w")
+        fh = self._fh = open(self.path, "w")  # noqa: SIM115 - held until __exit__
         try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            self._fh.close()
+            fh.close()
             self._fh = None
             raise MorsenetError(
                 f"another sweep is writing to {self.path.parent}; wait for it or use another --out"

@@ -13,11 +13,12 @@ import time
 from typing import Any
 
 import torch
-from torch import nn
 
+from ..analysis import find_critical_points, tunnel_analysis
 from ..datasets import Dataset, get_dataset
 from ..ensemble import train_ensemble
-from ..models import count_parameters
+from ..models import MorseModel, count_parameters
+from ..theory import predict
 from ..training import TrainConfig
 from ._config import AnalysisSettings, Cell, SweepConfig
 
@@ -111,33 +112,22 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def describe_architecture(model: nn.Module) -> dict[str, Any]:
+def describe_architecture(model: MorseModel) -> dict[str, Any]:
     """Grid-independent description: kind, depth (hidden layers / blocks / time pieces), widths, size."""
-    cfg = model.config()
-    kind = cfg["kind"]
-    if kind == "mlp":
-        hidden = cfg["widths"][1:-1]
-        depth, width, min_width = len(hidden), max(hidden), min(hidden)
-        bottleneck = any(
-            hidden[i] < max(hidden[:i]) and hidden[i] < max(hidden[i + 1 :]) for i in range(1, len(hidden) - 1)
-        )
-    elif kind == "resnet":
-        depth, width, min_width, bottleneck = cfg["blocks"], cfg["width"], cfg["width"], False
-    else:
-        depth, width, min_width, bottleneck = cfg["pieces"], cfg["dim"], cfg["dim"], False
+    spec = model.spec
     return {
-        "kind": kind,
-        "depth": depth,
-        "width": width,
-        "min_width": min_width,
-        "bottleneck": bottleneck,
-        "batchnorm": bool(cfg.get("batchnorm", False)),
-        "activation": cfg.get("activation"),
+        "kind": spec.kind,
+        "depth": spec.depth,
+        "width": spec.width,
+        "min_width": spec.min_width,
+        "bottleneck": model.bottleneck,
+        "batchnorm": spec.batchnorm,
+        "activation": spec.activation,
         "n_params": count_parameters(model),
     }
 
 
-def weight_spectrum_stats(model: nn.Module) -> dict[str, Any]:
+def weight_spectrum_stats(model: MorseModel) -> dict[str, Any]:
     """Smallest singular value and condition number of every affine map (BatchNorm folded in).
 
     `sv_min` and `cond_max` summarise the hidden maps (all but the read-out, whose one singular value is
@@ -153,7 +143,7 @@ def weight_spectrum_stats(model: nn.Module) -> dict[str, Any]:
     return {"sv_min": min(hidden_sv), "cond_max": max(hidden_cond), "layer_sv_min": sv_min, "layer_cond": cond}
 
 
-def analyze(model: nn.Module, data: Dataset, analyses: list[str], settings: AnalysisSettings) -> dict[str, Any]:
+def analyze(model: MorseModel, data: Dataset, analyses: list[str], settings: AnalysisSettings) -> dict[str, Any]:
     """The requested per-model analyses as flat columns; an analysis that fails leaves its columns empty and
     names the error in `analysis_errors` (one model's oddity must not cost the chunk)."""
     out: dict[str, Any] = {}
@@ -161,8 +151,6 @@ def analyze(model: nn.Module, data: Dataset, analyses: list[str], settings: Anal
     for name in analyses:
         try:
             out.update(_ANALYSES[name](model, data, settings))
-        except ImportError:
-            continue  # that analysis is not part of this installation
         except Exception as err:  # noqa: BLE001 - recorded per model, see docstring
             errors.append(f"{name}: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}")
     if errors:
@@ -170,20 +158,16 @@ def analyze(model: nn.Module, data: Dataset, analyses: list[str], settings: Anal
     return out
 
 
-def _spectra(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _spectra(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     return weight_spectrum_stats(model)
 
 
-def _theory(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
-    from ..theory import predict
-
+def _theory(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     p = predict(model)
     return {"theory_class": p.cls, "theory_can_enclose": p.can_enclose}
 
 
-def _critical_points(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
-    from ..analysis import find_critical_points
-
+def _critical_points(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     if data.input_dim != 2:
         return {}
     search = find_critical_points(model, data.box(settings.box_margin), n_starts=settings.critical_point_starts, seed=0)
@@ -197,26 +181,24 @@ def _critical_points(model: nn.Module, data: Dataset, settings: AnalysisSettings
     }
 
 
-def _tunnel(model: nn.Module, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
-    from ..analysis import tunnel_analysis
-
-    if data.name != "circles" or data.params.get("standardize"):
-        return {}  # the disk-inside-ring geometry is only known for the raw circles data set
-    p = data.params
+def _tunnel(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    g = data.geometry
+    if g is None:
+        return {}  # no disk-inside-ring geometry (not circles or 2-D spheres, or standardised)
     b = settings.tunnel_box
     result = tunnel_analysis(
         model,
-        ((-b, b), (-b, b)),
-        inner_radius=p["inner_radius"] - p["buffer"],
-        ring=(p["inner_radius"], p["outer_radius"]),
+        ((g.center[0] - b, g.center[0] + b), (g.center[1] - b, g.center[1] + b)),
+        inner_radius=g.disk_radius,
+        ring=g.ring,
+        center=g.center,
         resolution=settings.tunnel_resolution,
         n_radii=settings.tunnel_radii,
         n_angles=settings.tunnel_angles,
         k_minima=4,
     )
-    topology = "no_inner_region" if result.centre_class != 0 else ("tunnel" if result.tunnel else "bounded")
     return {
-        "topology": topology,
+        "topology": result.status,
         "tunnel": None if result.centre_class != 0 else bool(result.tunnel),
         "tunnel_width": result.narrowest_width if result.tunnel else None,
         "tunnel_thin": bool(result.thin),

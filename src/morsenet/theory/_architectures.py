@@ -80,7 +80,7 @@ def _rank(value: object, upper: int, what: str) -> int:
 def _tuple(value: object, what: str) -> tuple:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise MorsenetError(f"{what} must be a sequence, got {value!r}")
-    return tuple(value)  # type: ignore[arg-type]
+    return tuple(value)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ..errors import MorsenetError
+from ..models import MLPConfig, MorseModel, NeuralODEConfig, ResNetConfig
 from ._architectures import MLPArchitecture, NeuralODEArchitecture, ResNetArchitecture
 
 
@@ -29,45 +30,43 @@ def architecture_of(model: Any, *, rtol: float = 1e-6) -> MLPArchitecture | ResN
 
     Ranks are numerical ranks of the folded affine maps, so a BatchNorm channel with gamma = 0, a rank-deficient
     weight or a zero read-out is seen. For a ResNet the spectral norm of each block weight is the R1 weight bound.
+    This is the theory's reading of each model kind (the one place outside `models` that knows the kinds).
 
     Raises:
-        MorsenetError: when the model does not follow the morsenet model protocol.
+        MorsenetError: when the model is not a morsenet model.
     """
-    try:
-        kind = model.config()["kind"]
-    except Exception as err:  # any model without a usable config() is not ours
-        raise MorsenetError(f"{type(model).__name__} is not a morsenet model (config() failed: {err})") from None
-    activation = getattr(model, "activation", None) or model.config().get("activation", "tanh")
-    if kind == "mlp":
-        maps = model.affine_maps()
-        widths = (int(maps[0][0].shape[1]), *(int(w.shape[0]) for w, _ in maps))
-        ranks = tuple(numerical_rank(w, rtol=rtol) for w, _ in maps)
-        return MLPArchitecture(widths=widths, activation=activation, ranks=ranks)
-    if kind == "resnet":
-        in_map = model.input_map()
-        blocks = model.block_maps()
-        w_out, _ = model.readout()
+    if not isinstance(model, MorseModel):
+        raise MorsenetError(f"{type(model).__name__} is not a morsenet model (expected an MLP, ResNet or NeuralODE)")
+    spec = model.spec
+    maps = model.named_affine_maps()
+    w_out = maps[-1].weight
+    if isinstance(spec, MLPConfig):
+        widths = (int(maps[0].weight.shape[1]), *(int(m.weight.shape[0]) for m in maps))
+        ranks = tuple(numerical_rank(m.weight, rtol=rtol) for m in maps)
+        return MLPArchitecture(widths=widths, activation=spec.activation, ranks=ranks)
+    if isinstance(spec, ResNetConfig):
+        steps = model.chain() or ()
+        blocks = [s for s in steps if s.is_block]
+        head = [s for s in steps if not s.is_block]
         return ResNetArchitecture(
-            input_dim=int(model.input_dim),
-            width=int(model.width),
+            input_dim=spec.input_dim,
+            width=spec.width,
             blocks=len(blocks),
-            skip=float(model.skip),
-            residual=float(model.residual),
-            activation=activation,
-            input_layer=in_map is not None,
-            weight_bound=tuple(spectral_norm(w) for w, _ in blocks),
-            input_rank=None if in_map is None else numerical_rank(in_map[0], rtol=rtol),
-            block_ranks=tuple(numerical_rank(w, rtol=rtol) for w, _ in blocks),
+            skip=spec.skip,
+            residual=spec.residual,
+            activation=spec.activation,
+            input_layer=spec.input_layer,
+            weight_bound=tuple(spectral_norm(s.weight) for s in blocks),
+            input_rank=numerical_rank(head[0].weight, rtol=rtol) if head else None,
+            block_ranks=tuple(numerical_rank(s.weight, rtol=rtol) for s in blocks),
             readout_nonzero=numerical_rank(w_out, rtol=rtol) > 0,
         )
-    if kind == "neural_ode":
-        a, _ = model.lift()
-        lam, _ = model.readout()
+    if isinstance(spec, NeuralODEConfig):
         return NeuralODEArchitecture(
-            input_dim=int(model.input_dim),
-            dim=int(model.dim),
-            rank_lift=numerical_rank(a, rtol=rtol),
-            readout_nonzero=numerical_rank(lam, rtol=rtol) > 0,
-            activation=activation,
+            input_dim=spec.input_dim,
+            dim=spec.dim,
+            rank_lift=numerical_rank(maps[0].weight, rtol=rtol),
+            readout_nonzero=numerical_rank(w_out, rtol=rtol) > 0,
+            activation=spec.activation,
         )
-    raise MorsenetError(f"unknown model kind {kind!r}; expected mlp, resnet or neural_ode")
+    raise MorsenetError(f"the theory has no reading of model kind {spec.kind!r}")

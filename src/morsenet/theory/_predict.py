@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import MorsenetError
+from ..models import MorseModel, graph_bottleneck
 from ._architectures import (
     C1,
     IDENTITY,
@@ -18,6 +19,7 @@ from ._architectures import (
     ResNetArchitecture,
     activation_info,
 )
+from ._from_model import architecture_of
 
 CLASSES = ("none", "morse_generic", "degenerate_mixed", "degenerate_forced", "constant", "unsupported")
 
@@ -106,7 +108,7 @@ def _resnet_blocks(arch: ResNetArchitecture) -> tuple[tuple[int, ...], dict[str,
     eps, delta = arch.skip, arch.residual
     for k in range(arch.blocks):
         rank = None if arch.block_ranks is None else arch.block_ranks[k]
-        bound = None if arch.weight_bound is None else arch.weight_bound[k]
+        bound = None if not isinstance(arch.weight_bound, tuple) else arch.weight_bound[k]
         if rank == 0:
             bound = 0.0  # W_k = 0: the block is affine
         if eps == 0:
@@ -153,15 +155,6 @@ def can_enclose_rule(seq: tuple[int, ...] | list[int]) -> bool:
             return True
         if w < n0:
             return False
-    return False
-
-
-def graph_bottleneck(widths: tuple[int, ...] | list[int]) -> bool:
-    """Some layer strictly narrower than an earlier one and a later one: exists i<j<k, n_j < n_i, n_j < n_k."""
-    w = list(widths)
-    for j in range(1, len(w) - 1):
-        if max(w[:j]) > w[j] and max(w[j + 1 :]) > w[j]:
-            return True
     return False
 
 
@@ -490,8 +483,6 @@ def predict(arch: Architecture | Any, *, rtol: float = 1e-6) -> Prediction:
         return _predict_resnet(arch)
     if isinstance(arch, NeuralODEArchitecture):
         return _predict_node(arch)
-    if hasattr(arch, "config") and callable(arch.config):
-        from ._from_model import architecture_of
-
+    if isinstance(arch, MorseModel):
         return predict(architecture_of(arch, rtol=rtol))
     raise MorsenetError(f"predict needs an architecture or a morsenet model, got {type(arch).__name__}")

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from .._validation import Seed, as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
-from ..models import build_model
+from ..models import ModelConfig, MorseModel, build_model
 from ._config import TrainConfig
 
 Callback = Callable[[int, nn.Module, "History"], None]
@@ -166,6 +166,7 @@ def _fit(
             break
     if hasattr(epochs, "close"):
         epochs.close()
+    assert best_state is not None  # the first epoch always improves on -inf
     model.load_state_dict(best_state)
     model.eval()
     return history
@@ -204,11 +205,19 @@ class Attempt:
 class TrainResult:
     """The kept model (best attempt), its history, and every attempt's seed and result."""
 
-    model: nn.Module
+    model: MorseModel
     history: History
     attempts: list[Attempt]
     seed: int
     reached_threshold: bool | None
+
+
+def _score(history: History, classify: bool) -> float:
+    """Best test accuracy (classification) or minus the best test loss: higher is better."""
+    if classify:
+        assert history.best_accuracy is not None
+        return history.best_accuracy
+    return -history.best_test_loss
 
 
 def attempt_seeds(seed: int, max_attempts: int) -> list[int]:
@@ -217,7 +226,7 @@ def attempt_seeds(seed: int, max_attempts: int) -> list[int]:
 
 
 def train(
-    model_config: dict[str, Any],
+    model_config: dict[str, Any] | ModelConfig,
     data: Dataset,
     config: TrainConfig = TrainConfig(),
     *,
@@ -231,7 +240,7 @@ def train(
     Each attempt `k` builds the model from seed `seed + k` and orders minibatches from the same seed; the
     best attempt is kept. `callback_factory(attempt_seed)` may supply a per-attempt epoch callback.
     """
-    best: tuple[float, nn.Module, History, int] | None = None
+    best: tuple[float, MorseModel, History, int] | None = None
     attempts = []
     classify = data.task == "classification"
     for k, s in enumerate(attempt_seeds(seed, config.max_attempts)):
@@ -240,11 +249,12 @@ def train(
         label = f"{desc} attempt {k + 1}/{config.max_attempts}" if config.max_attempts > 1 else desc
         history = fit(model, data, config, seed=s, callback=cb, progress=progress, desc=label)
         attempts.append(Attempt(s, history.best_accuracy, history.best_test_loss, history.epochs_run))
-        score = history.best_accuracy if classify else -history.best_test_loss
+        score = _score(history, classify)
         if best is None or score > best[0]:
             best = (score, model, history, s)
         if config.threshold is None or not classify or score >= config.threshold:
             break
+    assert best is not None  # max_attempts >= 1
     _, model, history, s = best
-    reached = None if (config.threshold is None or not classify) else history.best_accuracy >= config.threshold
+    reached = None if (config.threshold is None or not classify) else _score(history, True) >= config.threshold
     return TrainResult(model, history, attempts, s, reached)
