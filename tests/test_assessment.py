@@ -85,7 +85,7 @@ def test_preactivations_of_morsenet_models_are_checked():
     [minimum] = [p for p in result.points if p.kind == "minimum"]
     assert minimum.max_preactivation == pytest.approx(1.0, abs=1e-6)  # W1 * 0 + b1 = -1 for every neuron
     resnet = _build({"kind": "resnet", "input_dim": 2, "width": 2, "blocks": 2, "skip": 1.0, "residual": 1.0})
-    from morsenet.analysis._scalar_field import preactivation_fn
+    from morsenet.analysis._scalar_field import preactivation_fn  # private: no public name
 
     x = torch.tensor([[0.3, -0.2]], dtype=torch.float64)
     z = preactivation_fn(resnet)(x)

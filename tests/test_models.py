@@ -123,3 +123,77 @@ def test_all_activations_build():
 def test_bad_configs(config, message):
     with pytest.raises(MorsenetError, match=message):
         normalize_config(config, input_dim=2)
+
+
+# ----- the model protocol -----
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_stacked_forward_is_each_models_forward(name):
+    """The one computation: M models stacked along a leading axis give each model's own forward, exactly."""
+    models = [build_model(CONFIGS[name], seed=s, input_dim=2).double() for s in (0, 1, 2)]
+    x = torch.randn(3, 17, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for m in models:
+        _train_bn_stats(m, x[0])
+    params = {k: torch.stack([dict(m.named_parameters())[k] for m in models]) for k, _ in models[0].named_parameters()}
+    buffers = {
+        k: torch.stack([dict(m.named_buffers())[k] for m in models])
+        for k, b in models[0].named_buffers()
+        if b.is_floating_point()
+    }
+    stacked = models[0].stacked_forward(params, buffers, x, False)
+    for i, m in enumerate(models):
+        assert torch.equal(stacked[i], m(x[i]))
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(CONFIGS) if CONFIGS[n]["kind"] != "neural_ode"])
+def test_chain_rebuilds_the_forward_and_the_preactivations(name):
+    """`chain()` (BatchNorm folded, skip and residual scales) is the network: stepping it gives the logit."""
+    model = _train_bn_stats(
+        build_model(CONFIGS[name], seed=0, input_dim=2).double(),
+        torch.randn(40, 2, generator=torch.Generator().manual_seed(5)).double(),
+    )
+    x = torch.randn(9, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    h, zs = x, []
+    for step in model.chain():
+        z = h @ step.weight.T + step.bias
+        zs.append(z)
+        h = (step.skip * h if step.skip else 0.0) + step.residual * torch.tanh(z)  # a plain layer may change width
+    readout = model.readout_map()
+    torch.testing.assert_close((h @ readout.weight.T + readout.bias)[:, 0], model(x), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(model.preactivations(x), torch.cat(zs, dim=1), rtol=1e-10, atol=1e-12)
+    names = [m.name for m in model.named_affine_maps()]
+    assert names[-1] == "readout" and len(names) == len(model.chain()) + 1
+
+
+def test_neural_odes_have_no_chain():
+    model = build_model(CONFIGS["node"], seed=0, input_dim=2)
+    assert model.chain() is None and model.preactivations(torch.zeros(3, 2)) is None
+    assert [m.name for m in model.named_affine_maps()] == [
+        "lift",
+        "field 1",
+        "field 2",
+        "field 3",
+        "field 4",
+        "readout",
+    ]
+
+
+def test_training_mode_forward_counts_batches_like_batchnorm():
+    model = build_model(CONFIGS["mlp_width3"], seed=0, input_dim=2)
+    reference = build_model(CONFIGS["mlp_width3"], seed=0, input_dim=2)
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(3))
+    model.train()
+    model(x)
+    model(x)
+    # The same statistics nn.BatchNorm1d keeps, updated through the stacked forward.
+    h = x
+    for lin, bn in zip(reference.hidden_layers, reference.norms):
+        bn.train()
+        h = torch.tanh(torch.nn.BatchNorm1d.forward(bn, lin(h)))
+    h = x
+    for lin, bn in zip(reference.hidden_layers, reference.norms):
+        h = torch.tanh(torch.nn.BatchNorm1d.forward(bn, lin(h)))
+    for k, v in reference.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[k], v)
+    assert int(model.norms[0].num_batches_tracked) == 2

@@ -1,5 +1,6 @@
 """Every plot draws a result object on a given Axes, returns that Axes, and never trains or evaluates a model."""
 
+import dataclasses
 import io
 
 import matplotlib
@@ -15,11 +16,13 @@ from matplotlib.figure import Figure  # noqa: E402
 import morsenet.training  # noqa: E402
 from morsenet import get_dataset  # noqa: E402
 from morsenet.analysis import (  # noqa: E402
+    CriticalPoint,
     TrainingSnapshot,
     block_jacobian_eigenvalues,
     jacobian_grid,
     prediction_curve,
     prediction_grid,
+    tunnel_analysis,
     weight_spectra,
 )
 from morsenet.models import build_model  # noqa: E402
@@ -47,6 +50,32 @@ from morsenet.plotting import (  # noqa: E402
 )
 from morsenet.training import History  # noqa: E402
 
+TUNNEL_BOX = ((-1.5, 1.5), (-1.5, 1.5))
+
+
+def _strip(x):  # class 0 (logit < 0): the disk r < 0.35 and a strip |x1| < 0.08 from it up to the box edge
+    r = x.norm(dim=1)
+    return torch.minimum(r - 0.35, torch.where(x[:, 1] > 0, x[:, 0].abs() - 0.08, torch.ones_like(r)))
+
+
+def _basin(x):  # class 0: the disk r < 0.35 only, enclosed by the ring
+    return x.norm(dim=1) - 0.35
+
+
+def _cp(location, kind, members=None):
+    """A critical point as `find_critical_points` returns it (continuum: with its members)."""
+    loc = torch.tensor(location, dtype=torch.float64)
+    return CriticalPoint(
+        location=loc,
+        value=0.0,
+        kind=kind,
+        index=0,
+        eigenvalues=torch.zeros(2, dtype=torch.float64),
+        gradient_norm=0.0,
+        continuum=members is not None,
+        members=None if members is None else torch.tensor(members, dtype=torch.float64),
+    )
+
 
 class _Results:
     """Small analysis results computed once; the plots only ever see these."""
@@ -66,6 +95,10 @@ class _Results:
         self.blocks = block_jacobian_eigenvalues(model1, torch.linspace(-1, 1, 50)[:, None])
         self.history = History([0.7, 0.5, 0.4], [0.72, 0.55, 0.5], [0.5, 0.8, 0.9], best_epoch=2)
         self.snapshots = (TrainingSnapshot(1, self.pred, self.spectra), TrainingSnapshot(5, self.pred, self.spectra))
+        # the tunnel test of hand-set classifiers (plain functions, not models): a strip to the top edge, a disk
+        kw = dict(inner_radius=0.3, ring=(0.5, 1.0), resolution=61, n_radii=32, n_angles=256)
+        self.tunnel = tunnel_analysis(_strip, TUNNEL_BOX, **kw)
+        self.bounded = tunnel_analysis(_basin, TUNNEL_BOX, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +126,11 @@ CASES = {
     "dataset": lambda r, ax: plot_dataset(r.data, ax),
     "dataset_1d": lambda r, ax: plot_dataset(r.data1, ax),
     "loss": lambda r, ax: plot_loss(r.history, ax),
-    "loss_from_dict": lambda r, ax: plot_loss(r.history.to_dict(), ax, log=False),
+    "loss_linear": lambda r, ax: plot_loss(r.history, ax, log=False),
     "accuracy": lambda r, ax: plot_accuracy(r.history, ax),
     "accuracy_regression": lambda r, ax: plot_accuracy(History([1.0], [1.0], [], 0), ax),
     "decision_boundary": lambda r, ax: plot_decision_boundary(
-        r.pred, ax, data=r.data, critical_points=[{"location": [0.0, 0.0], "kind": "saddle"}]
+        r.pred, ax, data=r.data, critical_points=[_cp([0.0, 0.0], "saddle")]
     ),
     "level_sets": lambda r, ax: plot_level_sets(r.pred, ax, data=r.data),
     "min_sv": lambda r, ax: plot_singular_value_map(r.hidden, ax, which="min"),
@@ -110,7 +143,7 @@ CASES = {
     "derivative": lambda r, ax: plot_derivative(r.curve, ax),
     "block_derivatives": lambda r, ax: plot_block_derivatives(r.blocks, ax),
     "critical_points": lambda r, ax: plot_critical_points(
-        [{"location": torch.tensor([0.1, 0.2]), "kind": "minimum"}, {"location": [0, 0], "kind": "degenerate"}], ax
+        [_cp([0.1, 0.2], "minimum"), _cp([0.0, 0.0], "degenerate")], ax
     ),
     "tunnel": lambda r, ax: plot_tunnel(_overlay(r, "tunnel"), ax),
     "bounded": lambda r, ax: plot_tunnel(_overlay(r, "bounded"), ax, legend=False),
@@ -171,17 +204,12 @@ def test_multi_panel_figures_and_files(res, tmp_path):
 # ----- critical points on every map, and the tunnel highlight -----
 
 CPS = [
-    {"location": [0.1, 0.2], "kind": "minimum"},
-    {"location": [-0.3, 0.4], "kind": "maximum"},
-    {"location": [0.5, -0.5], "kind": "saddle"},
-    {"location": [0.6, 0.6], "kind": "saddle"},
-    {"location": [0.0, -0.2], "kind": "degenerate"},
-    {
-        "location": [0.0, 0.0],
-        "kind": "degenerate",
-        "continuum": True,
-        "extent": {"first": [0.0, -0.8], "last": [0.0, 0.8]},
-    },
+    _cp([0.1, 0.2], "minimum"),
+    _cp([-0.3, 0.4], "maximum"),
+    _cp([0.5, -0.5], "saddle"),
+    _cp([0.6, 0.6], "saddle"),
+    _cp([0.0, -0.2], "degenerate"),
+    _cp([0.0, 0.0], "degenerate", members=[[0.0, -0.8], [0.0, 0.4], [0.0, 0.8]]),
 ]
 
 
@@ -212,22 +240,12 @@ def test_critical_points_are_marked_on_singular_value_maps(res, which, grid):
 
 
 def _overlay(res, status):
-    xs, ys = res.pred.xs.numpy(), res.pred.ys.numpy()
-    x, y = np.meshgrid(xs, ys)
-    disk = x**2 + y**2 < 0.35**2
-    mask = disk | ((np.abs(x) < 0.1) & (y > 0)) if status == "tunnel" else disk
-    return {
-        "status": status,
-        "center": (0.0, 0.0),
-        "ring": (0.5, 1.0),
-        "inner_radius": 0.3,
-        "xs": xs,
-        "ys": ys,
-        "mask": mask,
-        "crossing_angles": (np.pi / 2,) if status == "tunnel" else (),
-        "chord": ((-0.1, 0.6), (0.1, 0.6)) if status == "tunnel" else None,
-        "width": 0.2,
-    }
+    """The tunnel analysis of a hand-set classifier, its crossing and chord set to round values."""
+    if status == "bounded":
+        return res.bounded
+    return dataclasses.replace(
+        res.tunnel, crossing_angles=(np.pi / 2,), chord=((-0.1, 0.6), (0.1, 0.6)), narrowest_width=0.2
+    )
 
 
 def test_tunnel_and_bounded_highlights(res):

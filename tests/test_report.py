@@ -1,5 +1,7 @@
 """build_report on a tiny hand-made run folder: valid self-contained HTML, every figure embedded, no URLs."""
 
+import dataclasses
+import html
 import json
 import math
 import re
@@ -16,10 +18,25 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import morsenet  # noqa: E402
-import morsenet.analysis  # noqa: E402
+import morsenet.report._analyze  # noqa: E402
 from morsenet import MorsenetError  # noqa: E402
+from morsenet.analysis import CriticalPoint, assess_model, tunnel_analysis  # noqa: E402
 from morsenet.cli import main  # noqa: E402
-from morsenet.report import Resolutions, build_report, metrics_rows, render_metrics_table  # noqa: E402
+from morsenet.report import (  # noqa: E402
+    Document,
+    ModelAnalysis,
+    Resolutions,
+    Section,
+    analyze_model,
+    build_report,
+    metrics_rows,
+    read_run,
+    render_html,
+    render_markdown,
+    render_metrics_table,
+)
+from morsenet.report._run import ModelEntry  # noqa: E402
+from morsenet.report._summary import bottleneck_claim, bottleneck_section, summary_rows, summary_section  # noqa: E402
 from morsenet.training import TrainConfig, train  # noqa: E402
 
 MODELS = {
@@ -220,48 +237,36 @@ def test_markdown_links_existing_figures_and_rebuild_replaces_figures(run_dir):
     assert not stale.exists() and not list((run_dir / "figures").rglob("*.svg"))
 
 
-def test_theory_hook_renders_any_assessment_dict(run_dir, monkeypatch):
-    class Fake:
-        def to_dict(self):
-            return {
-                "prediction": {"cls": "none", "explanation": "T1 forbids critical points."},
-                "critical_points": {
-                    "points": [{"location": [0.1, -0.2], "kind": "saddle", "value": 0.3}],
-                    "summary": "1 critical point: 1 saddle",
-                },
-                "tunnel": {"summary": "tunnel through the ring"},
-                "verdict": "theory says none; model shows X",
-                "agree": False,
-            }
+def _entry(run: Path, name: str):
+    return next(e for e in read_run(run).models if e.name == name)
 
-    calls = []
-    monkeypatch.setattr(
-        morsenet.analysis,
-        "assess_model",
-        lambda model, box, seed, **kw: calls.append((box, seed, kw)) or Fake(),
-        raising=False,
-    )
+
+def test_theory_section_renders_the_typed_assessment(run_dir):
+    _add_model(run_dir, "line", _fixture_line_model(), "circles", {"n_samples": 120, "seed": 3})
+    a = analyze_model(_entry(run_dir, "line"), resolutions=FAST["resolutions"])
+    d = a.assessment
+    assert d.tunnel.ring == (0.5, 1.0) and d.tunnel.inner_radius == a.data.geometry.disk_radius  # the data's ring
+    assert d.critical_points.points and any(p.continuum for p in d.critical_points.points)
     build_report(run_dir, **{**FAST, "theory": True})
     text = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert len(calls) == 1 and calls[0][1] == 0 and calls[0][2]["ring"] == (0.5, 1.0)  # circle data: its ring
     for needle in [
-        "theory says none; model shows X",
-        "disagrees",
-        "T1 forbids critical points.",
-        "1 critical point: 1 saddle",
-        "<td>saddle</td>",
-        "tunnel through the ring",
+        d.verdict,
+        "agrees" if d.agree else "disagrees",
+        html.escape(d.prediction.explanation),
+        d.critical_points.summary(),
+        "<td>degenerate</td>",
+        html.escape(d.tunnel.summary()),
         "critical points of the logit by kind",
     ]:
         assert needle in text, needle
-    assert "theory says none" in (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "theory says" in (run_dir / "report.md").read_text(encoding="utf-8")
 
 
 def test_failing_assessment_does_not_break_the_report(run_dir, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("no convergence")
 
-    monkeypatch.setattr(morsenet.analysis, "assess_model", broken, raising=False)
+    monkeypatch.setattr(morsenet.report._analyze, "assess_model", broken)
     build_report(run_dir, **{**FAST, "theory": True})
     assert "theory assessment failed: RuntimeError: no convergence" in (run_dir / "report.html").read_text()
     row = _summary_rows((run_dir / "report.md").read_text(encoding="utf-8"))["tiny_mlp"]
@@ -330,25 +335,32 @@ def test_summary_table_lists_every_model_with_its_predicted_class(built):
     assert table.count("<tr") == 1 + len(MODELS) and all(f"<td>{n}</td>" in table for n in MODELS)
 
 
-def test_disagreement_is_loud_in_the_summary(run_dir, monkeypatch):
-    class Fake:
-        def to_dict(self):
-            return {
-                "prediction": {"cls": "none", "can_enclose": False, "theorems": ["T1", "L4"], "provenance": ["P"]},
-                "critical_points": {
-                    "points": [{"location": [0.1, -0.2], "kind": "saddle"}],
-                    "counts": {"minimum": 0, "maximum": 0, "saddle": 1, "degenerate": 0},
-                    "n_continua": 0,
-                },
-                "winding": -1,
-                "agree": False,
-                "verdict": "theory says none -- DISAGREEMENT",
-                "reasons": ["1 non-degenerate critical point(s) found, which class none rules out"],
-            }
+def _analysis(model, assessment, name="tiny_mlp", data=None):
+    """A hand-made ModelAnalysis (the report's input) on the circles data."""
+    data = data or morsenet.get_dataset("circles", n_samples=120, seed=3)
+    entry = ModelEntry(name, {}, Path(f"models/{name}.pt"), None)
+    theory = assessment.prediction if assessment is not None else None
+    return ModelAnalysis(entry, model, data, None, {}, assessment=assessment, theory=theory)
 
-    monkeypatch.setattr(morsenet.analysis, "assess_model", lambda model, box, seed, **kw: Fake(), raising=False)
-    build_report(run_dir, **{**FAST, "theory": True})
-    md = (run_dir / "report.md").read_text(encoding="utf-8")
+
+def test_disagreement_is_loud_in_the_summary():
+    model = _fixture_line_model()
+    real = assess_model(model, box=((-1.2, 1.2),) * 2, n_starts=16, resolution=41)
+    saddle = CriticalPoint(torch.tensor([0.1, -0.2]), 0.0, "saddle", 1, torch.tensor([-1.0, 1.0]), 0.0)
+    search = dataclasses.replace(real.critical_points, points=[saddle], flat=False)
+    pred = dataclasses.replace(real.prediction, cls="none", can_enclose=False, theorems=("T1", "L4"), provenance=("P",))
+    reason = "1 non-degenerate critical point(s) found, which class none rules out"
+    fake = dataclasses.replace(
+        real,
+        prediction=pred,
+        critical_points=search,
+        winding=-1,
+        agree=False,
+        verdict="theory says none -- DISAGREEMENT",
+        reasons=(reason,),
+    )
+    doc = Document("t", "t", (summary_section([_analysis(model, fake)]),))
+    md = render_markdown(doc)
     row = _summary_rows(md)["tiny_mlp"]
     assert row[1:6] == [
         "none",
@@ -359,7 +371,7 @@ def test_disagreement_is_loud_in_the_summary(run_dir, monkeypatch):
     ]
     assert row[-1].startswith("**\u26a0 DISAGREE: 1 non-degenerate")
     assert "**\u26a0 1 model(s) DISAGREE with the theory: tiny_mlp.**" in md
-    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    text = render_html(doc)
     assert '<tr class="disagree">' in text and '<td class="verdict-cell"><b>\u26a0 DISAGREE' in text
     assert '<p class="alarm">' in text and "background:#c62828" in text
 
@@ -377,12 +389,16 @@ BOX = ((-1.5, 1.5), (-1.5, 1.5))
 
 
 def _overlay_of(f):
-    from morsenet.analysis import prediction_grid, tunnel_analysis
-    from morsenet.report._overlay import tunnel_overlay
+    from morsenet.analysis import prediction_grid
 
     pred = prediction_grid(f, BOX, 61, dtype=torch.float64)
     t = tunnel_analysis(f, BOX, inner_radius=0.3, ring=(0.5, 1.0), resolution=61, n_radii=32, n_angles=256)
-    return pred, t, tunnel_overlay(t.to_dict(), pred, f)
+    return pred, t, t
+
+
+def _closed(mask):
+    """Whether the outlined component stays off the grid's edge (its outline is a closed curve)."""
+    return mask is not None and not (mask[0, :].any() or mask[-1, :].any() or mask[:, 0].any() or mask[:, -1].any())
 
 
 def _gid(ax, gid):
@@ -395,7 +411,7 @@ def test_tunnel_highlight_for_a_hand_set_tunnel_classifier():
     from morsenet.plotting import plot_decision_boundary
 
     pred, t, o = _overlay_of(_strip)
-    assert t.tunnel and o.status == "tunnel" and not o.closed
+    assert t.tunnel and o.status == "tunnel" and not _closed(o.mask)
     assert o.mask[-1].any() and not o.mask[0].any()  # the component reaches the top edge only
     (x0, y0), (x1, y1) = o.chord
     assert math.hypot(x1 - x0, y1 - y0) == pytest.approx(t.narrowest_width, abs=0.01)
@@ -416,7 +432,7 @@ def test_closed_outline_for_a_hand_set_bounded_classifier():
     from morsenet.plotting import plot_decision_boundary
 
     pred, t, o = _overlay_of(_basin)
-    assert t.bounded and o.status == "bounded" and o.closed and o.chord is None
+    assert t.bounded and o.status == "bounded" and _closed(o.mask) and o.chord is None
     ax = plot_decision_boundary(pred, Figure().add_subplot(), tunnel=o)
     (outline,) = _gid(ax, "bounded-outline")
     (path,) = [p for p in outline.get_paths() if len(p.vertices)]
@@ -425,9 +441,10 @@ def test_closed_outline_for_a_hand_set_bounded_classifier():
     assert radii.max() < 0.5 and radii.min() > 0.25  # around the disk, inside the ring
     assert not _gid(ax, "narrowest-chord") and not _gid(ax, "ring-crossing") and not _gid(ax, "tunnel-outline")
     # a classifier calling the centre 1 gets no highlight
-    from morsenet.report._overlay import tunnel_overlay
-
-    assert tunnel_overlay({**t.to_dict(), "centre_class": 1, "bounded": False}, pred) is None
+    real = assess_model(_fixture_line_model(), box=BOX, n_starts=8, resolution=41)
+    centre_1 = dataclasses.replace(real, tunnel=dataclasses.replace(t, centre_class=1))
+    assert centre_1.tunnel.status == "no_inner_region" and _analysis(_fixture_line_model(), centre_1).tunnel is None
+    assert _analysis(_fixture_line_model(), dataclasses.replace(real, tunnel=t)).tunnel is t
 
 
 def _fixture_line_model(bias: float = 1.2):
@@ -449,27 +466,25 @@ def _fixture_line_model(bias: float = 1.2):
 
 
 def test_bottleneck_claim_for_a_degenerate_line():
-    from types import SimpleNamespace
-
-    from morsenet.analysis import assess_model
-    from morsenet.report._summary import bottleneck_claim, bottleneck_markdown, summary_rows
-
-    d = assess_model(_fixture_line_model(), box=((-1.2, 1.2),) * 2, n_starts=48, resolution=81).to_dict()
-    assert d["prediction"]["cls"] == "degenerate_forced" and d["agree"] and d["tunnel"]["tunnel"]
-    a = SimpleNamespace(name="bottleneck", assessment=d, theory=None, theory_note=None, input_dim=2, ring_data=True)
+    m = _fixture_line_model()
+    d = assess_model(m, box=((-1.2, 1.2),) * 2, n_starts=48, resolution=81)
+    assert d.prediction.cls == "degenerate_forced" and d.agree and d.tunnel.tunnel
+    a = _analysis(m, d, name="bottleneck")
     text = " ".join(bottleneck_claim(a))
     assert '"cannot generate a singular point"' in text and "T3(b)" in text and "L5" in text
     assert "a line of degenerate critical points through (" in text and "null direction (" in text
     assert "escapes through a tunnel" in text and "supports: THEORY.md" in text
-    assert bottleneck_markdown(a).startswith("#### The prototype's bottleneck claim")
+    nested = Section("model", (Section("Theory and topology", (bottleneck_section(a),)),))
+    assert "\n\n#### The prototype's bottleneck claim\n\n" in render_markdown(Document("t", "t", (nested,)))
     (row,) = summary_rows([a])
     assert row["critical points found"] == "0 min, 0 max, 0 saddle, 1 degenerate (1 continuum)"
-    assert row["disk region"].startswith("tunnel (narrowest width") and row["_agree"] is True
+    assert row["disk region"].startswith("tunnel (narrowest width") and row.agree is True
     # no critical point found: the measurement does not decide the singular-point question
-    empty = {**d, "critical_points": {**d["critical_points"], "points": [], "n_continua": 0}}
-    text = " ".join(bottleneck_claim(SimpleNamespace(**{**vars(a), "assessment": empty})))
+    empty = dataclasses.replace(d, critical_points=dataclasses.replace(d.critical_points, points=[]))
+    text = " ".join(bottleneck_claim(dataclasses.replace(a, assessment=empty)))
     assert "found no critical point" in text and "neither decisively" in text
-    assert bottleneck_claim(SimpleNamespace(**{**vars(a), "assessment": {**d, "prediction": {"cls": "none"}}})) is None
+    other = dataclasses.replace(d, prediction=dataclasses.replace(d.prediction, cls="none"))
+    assert bottleneck_claim(dataclasses.replace(a, assessment=other)) is None
 
 
 def _add_model(run: Path, name: str, model, dataset: str, params: dict) -> None:

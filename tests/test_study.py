@@ -19,7 +19,7 @@ def test_bundled_studies_resolve():
         "resnet_augmented",
         "resnet_standard",
     ]
-    widths = {m.name: m.config.get("widths") for m in default.models}
+    widths = {m.name: m.config.to_dict().get("widths") for m in default.models}
     assert widths["mlp_width2"] == [2] + [2] * 15 + [1]
     assert widths["mlp_bottleneck"] == [2] + [2] * 13 + [1, 2, 1]
     assert widths["mlp_width3"] == [2, 3, 3, 1]
@@ -27,7 +27,7 @@ def test_bundled_studies_resolve():
     xor = load_study("xor")
     assert [d.name for d in xor.datasets] == ["xor", "xor_quadrants"] and len(xor.entries()) == 14
     sq = load_study("square_1d")
-    assert {(m.config["skip"], m.config["residual"]) for m in sq.models} == {
+    assert {(m.config.skip, m.config.residual) for m in sq.models} == {
         (0.0, 1.0),
         (1.0, 1.0),
         (1.0, 0.3),
@@ -40,7 +40,7 @@ def test_resolved_study_round_trips_through_toml():
     study = load_study("default", overrides=["train.epochs=7", "models.mlp_width3.widths=[2,5,1]"])
     again = parse_study(tomllib.loads(study.dumps()), source=study.source)
     assert again == study
-    assert again.train.epochs == 7 and again.models[2].config["widths"] == [2, 5, 1]
+    assert again.train.epochs == 7 and again.models[2].config.to_dict()["widths"] == [2, 5, 1]
 
 
 def test_quick_shrinks():

@@ -138,7 +138,7 @@ def test_bundled_default_sweep_answers_the_prototypes_questions():
         "resnet_standard",
     } == set(names)
     assert [d.name for d in sweep.datasets] == ["circles"]
-    bottleneck = sweep.models[names.index("mlp_w2_d15_bottleneck")].config["widths"]
+    bottleneck = sweep.models[names.index("mlp_w2_d15_bottleneck")].config.to_dict()["widths"]
     assert bottleneck == [2] + [2] * 13 + [1, 2] + [1]
     quick = load_sweep("default", quick=True)
     assert quick.seeds == 4 and all(c.train.epochs <= 15 for c in quick.cells())

@@ -4,8 +4,12 @@ from .datasets import Dataset as Dataset
 from .datasets import get_dataset as get_dataset
 from .errors import MorsenetError as MorsenetError
 from .models import MLP as MLP
+from .models import MLPConfig as MLPConfig
+from .models import MorseModel as MorseModel
 from .models import NeuralODE as NeuralODE
+from .models import NeuralODEConfig as NeuralODEConfig
 from .models import ResNet as ResNet
+from .models import ResNetConfig as ResNetConfig
 from .models import build_model as build_model
 from .models import load as load
 from .models import save as save
@@ -13,14 +17,6 @@ from .models import save as save
 __version__ = "0.2.0"
 
 __all__ = [
-    "MLP",
-    "Dataset",
-    "MorsenetError",
-    "NeuralODE",
-    "ResNet",
-    "__version__",
-    "build_model",
-    "get_dataset",
-    "load",
-    "save",
-]
+    "MLP", "Dataset", "MLPConfig", "MorseModel", "MorsenetError", "NeuralODE", "NeuralODEConfig", "ResNet",
+    "ResNetConfig", "__version__", "build_model", "get_dataset", "load", "save",
+]  # fmt: skip

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from . import __version__
 from .errors import MorsenetError
@@ -14,18 +15,11 @@ from .errors import MorsenetError
 COMMANDS = ("run", "list", "report", "theory", "analyze", "sweep")
 
 
-def _load_commands() -> dict:
-    found = {}
-    for name in COMMANDS:
-        try:
-            found[name] = importlib.import_module(f"morsenet.commands.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"morsenet.commands.{name}":
-                raise
-    return found
+def _load_commands() -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"morsenet.commands.{name}") for name in COMMANDS}
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     commands = _load_commands()
     parser = argparse.ArgumentParser(
         prog="morsenet", description="Make the embedding restrictions of narrow neural networks visible and measurable."

@@ -1,7 +1,8 @@
 """Analyses of trained models: they compute and return result dataclasses of tensors; they never plot."""
 
-# Grids, Jacobians, weight spectra, predictions, training evolution (_grid, _jacobian, _spectra, _prediction,
-# _evolution).
+# The foundation: boxes, grids, default resolutions and chunked evaluation (_grid), float64 scalar fields and
+# what analyses read off a model (_scalar_field), connected components (_components).
+# Jacobians, weight spectra, predictions, training evolution (_jacobian, _spectra, _prediction, _evolution).
 from ._evolution import TrainingSnapshot as TrainingSnapshot
 from ._evolution import training_snapshots as training_snapshots
 from ._grid import Box as Box
@@ -40,8 +41,9 @@ __all__ = [
     "weight_spectra",
 ]
 
-# Critical points, decision-region topology, tunnel test, theory-versus-measurement (_critical_points,
-# _topology, _assessment).
+# Critical points (_critical_points: search; _refinement, _local_checks, _gradient_floor, _continua,
+# _critical_result, _winding), decision regions (_regions), tunnel test (_topology; _circles, _tunnel_result),
+# theory versus measurement (_assessment).
 from ._assessment import Assessment as Assessment
 from ._assessment import assess_model as assess_model
 from ._critical_points import CriticalPoint as CriticalPoint

@@ -6,13 +6,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import Tensor, nn
 
 from .._validation import Seed
 from ..errors import MorsenetError
-from ._critical_points import CriticalPointSearch, find_critical_points, winding_number
-from ._scalar_field import check_box
-from ._topology import DecisionRegions, TunnelAnalysis, decision_regions, tunnel_analysis
+from ..models import MorseModel
+from ._critical_points import DEFAULT_STARTS, CriticalPointSearch, check_starts, search_critical_points
+from ._grid import ASSESSMENT_RESOLUTION, Box, check_box
+from ._regions import _check_resolution, _logit_threshold, regions_on_grid
+from ._scalar_field import ScalarFn, as_scalar_field
+from ._topology import (
+    K_MINIMA,
+    N_ANGLES,
+    N_RADII,
+    DecisionRegions,
+    TunnelAnalysis,
+    check_ring_points,
+    check_tunnel,
+    tunnel_on_circles,
+)
+from ._winding import winding
 
 if TYPE_CHECKING:  # the theory package imports nothing from analysis, but keep the runtime import lazy
     from ..theory import Prediction
@@ -81,14 +95,9 @@ def _measured(search: CriticalPointSearch) -> str:
 
 
 def _input_dim(model: nn.Module) -> int:
-    dim = getattr(model, "input_dim", None)
-    if dim is None:
-        try:
-            cfg = model.config()  # type: ignore[operator]
-            dim = cfg.get("input_dim") or cfg["widths"][0]
-        except Exception:  # anything without the protocol
-            raise MorsenetError(f"{type(model).__name__} is not a morsenet model (no input_dim)") from None
-    return int(dim)
+    if not isinstance(model, MorseModel):
+        raise MorsenetError(f"{type(model).__name__} is not a morsenet model (no input_dim)")
+    return model.input_dim
 
 
 def assess_model(
@@ -98,8 +107,8 @@ def assess_model(
     seed: Seed = 0,
     ring: tuple[float, float] = (0.5, 1.0),
     inner_radius: float = 0.3,
-    n_starts: int = 256,
-    resolution: int = 201,
+    n_starts: int = DEFAULT_STARTS,
+    resolution: int = ASSESSMENT_RESOLUTION,
     threshold: float = 0.5,
     ring_points: Tensor | None = None,
 ) -> Assessment:
@@ -130,6 +139,47 @@ def assess_model(
     """
     from ..theory import predict
 
+    dim, box_t = _check_arguments(model, box, ring, inner_radius, n_starts)
+    prediction = predict(model)
+    call = as_scalar_field(model)  # one float64 copy for every measurement
+    search = search_critical_points(model, call, box_t, n_starts=n_starts, seed=seed)
+    regions = tunnel = winding = None
+    notes: list[str] = []
+    if dim == 2:
+        regions, tunnel, winding = _topology(call, box_t, ring, inner_radius, resolution, threshold, ring_points, notes)
+    else:
+        notes.append(f"decision-region topology and the tunnel test need 2-D inputs (this model has {dim})")
+    measured = _measured(search)
+    encloses = None if tunnel is None or tunnel.centre_class != 0 else tunnel.bounded
+    if tunnel is not None and tunnel.centre_class != 0:
+        notes.append("the centre is classified 1, so the tunnel test has no inner region")
+
+    reasons = _contradictions(prediction, search, winding, encloses, notes)
+    agree = not reasons
+    verdict = f"theory says {_theory_phrase(prediction)}; this model shows {_measured_phrase(search, tunnel)}" + (
+        "" if agree else " -- DISAGREEMENT: " + "; ".join(reasons)
+    )
+    return Assessment(
+        prediction=prediction,
+        critical_points=search,
+        regions=regions,
+        tunnel=tunnel,
+        winding=winding,
+        winding_radius=float(inner_radius),
+        measured=measured,
+        encloses=encloses,
+        verdict=verdict,
+        agree=agree,
+        reasons=tuple(reasons),
+        notes=tuple(notes),
+    )
+
+
+def _check_arguments(
+    model: nn.Module, box: Sequence[Sequence[float]] | None, ring: tuple[float, float], inner_radius: float,
+    n_starts: int,
+) -> tuple[int, Box]:  # fmt: skip
+    """The input dimension and the checked box of `assess_model` (its MorsenetErrors on bad arguments)."""
     dim = _input_dim(model)
     if dim > 3:
         raise MorsenetError(f"assess_model handles input dimension 1, 2 or 3, got {dim}")
@@ -142,36 +192,14 @@ def assess_model(
         raise MorsenetError(
             f"need 0 < inner_radius < ring[0] < ring[1], got inner_radius={inner_radius}, ring={tuple(ring)}"
         )
-    prediction = predict(model)
-    search = find_critical_points(model, box_t, n_starts=n_starts, seed=seed)
-    regions = tunnel = winding = None
-    notes: list[str] = []
-    if dim == 2:
-        regions = decision_regions(model, box_t, resolution=resolution, threshold=threshold)
-        try:
-            tunnel = tunnel_analysis(
-                model,
-                box_t,
-                inner_radius=inner_radius,
-                ring=ring,
-                threshold=threshold,
-                ring_points=ring_points,
-                resolution=resolution,
-                regions=regions,
-            )
-        except MorsenetError as err:
-            notes.append(f"tunnel test skipped: {err}")
-        try:
-            winding = winding_number(model, (0.0, 0.0), inner_radius)
-        except MorsenetError as err:
-            notes.append(str(err))
-    else:
-        notes.append(f"decision-region topology and the tunnel test need 2-D inputs (this model has {dim})")
-    measured = _measured(search)
-    encloses = None if tunnel is None or tunnel.centre_class != 0 else tunnel.bounded
-    if tunnel is not None and tunnel.centre_class != 0:
-        notes.append("the centre is classified 1, so the tunnel test has no inner region")
+    check_starts(n_starts)
+    return dim, box_t
 
+
+def _contradictions(
+    prediction: Prediction, search: CriticalPointSearch, winding: int | None, encloses: bool | None, notes: list[str]
+) -> list[str]:
+    """The measurements that contradict a statement holding for every weight choice; remarks go to `notes`."""
     reasons: list[str] = []
     cls = prediction.cls
     if cls == "constant" and not search.flat:
@@ -195,25 +223,30 @@ def assess_model(
             f"{search.n_rejected} refined start(s) rejected as near-critical artefacts "
             "(saturated tails, or gradients small but above the float64 rounding floor)"
         )
+    return reasons
 
-    agree = not reasons
-    verdict = f"theory says {_theory_phrase(prediction)}; this model shows {_measured_phrase(search, tunnel)}" + (
-        "" if agree else " -- DISAGREEMENT: " + "; ".join(reasons)
-    )
-    return Assessment(
-        prediction=prediction,
-        critical_points=search,
-        regions=regions,
-        tunnel=tunnel,
-        winding=winding,
-        winding_radius=float(inner_radius),
-        measured=measured,
-        encloses=encloses,
-        verdict=verdict,
-        agree=agree,
-        reasons=tuple(reasons),
-        notes=tuple(notes),
-    )
+
+def _topology(
+    call: ScalarFn, box: Box, ring: tuple[float, float], inner_radius: float, resolution: int, threshold: float,
+    ring_points: Tensor | None, notes: list[str],
+) -> tuple[DecisionRegions, TunnelAnalysis | None, int | None]:  # fmt: skip
+    """Decision regions, the tunnel test (reusing the regions) and the winding number of a 2-D model's field
+    `call`; what could not be measured goes to `notes`."""
+    regions = regions_on_grid(call, box, _check_resolution(resolution), _logit_threshold(threshold), float(threshold))
+    tunnel = winding_ = None
+    try:
+        geometry = check_tunnel(box, (0.0, 0.0), inner_radius, ring, threshold, N_RADII, N_ANGLES, K_MINIMA)
+        pts = None if ring_points is None else check_ring_points(ring_points)
+        tunnel = tunnel_on_circles(
+            call, box, geometry, regions, pts, n_radii=N_RADII, n_angles=N_ANGLES, k_minima=K_MINIMA
+        )
+    except MorsenetError as err:
+        notes.append(f"tunnel test skipped: {err}")
+    try:
+        winding_ = winding(call, torch.zeros(2, dtype=torch.float64), float(inner_radius), n=64, max_points=1 << 15)
+    except MorsenetError as err:
+        notes.append(str(err))
+    return regions, tunnel, winding_
 
 
 def _theory_phrase(prediction: Prediction) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from torch import Tensor
 
 from ..errors import MorsenetError
-from ._grid import Box, Interval
+from ._grid import SNAPSHOT_RESOLUTION, Box, Interval
 from ._prediction import PredictionCurve, PredictionGrid, Task, prediction_curve, prediction_grid
 from ._spectra import WeightSpectra, weight_spectra
 
@@ -36,7 +36,7 @@ def training_snapshots(
     *,
     box: Box | None = None,
     interval: Interval | None = None,
-    resolution: int = 100,
+    resolution: int = SNAPSHOT_RESOLUTION,
     task: Task = "classification",
 ) -> tuple[TrainingSnapshot, ...]:
     """Rebuild the model at each saved state and evaluate it (no training happens here).
@@ -58,7 +58,7 @@ def training_snapshots(
     if len(epochs) != len(states):
         raise MorsenetError(f"snapshots: {len(epochs)} epochs but {len(states)} states")
     model = build_model(dict(model_config), seed=0)
-    dim = getattr(model, "input_dim", None)
+    dim = model.input_dim
     out = []
     for epoch, state in zip(epochs, states):
         try:

@@ -1,46 +1,77 @@
-"""Uniform grids over a box in the plane (or an interval on the line), evaluated in bounded chunks."""
+"""The analysis foundation: boxes in 1-3 dimensions, uniform grids, default resolutions and chunked evaluation.
+
+Every public analysis checks its box once with `check_box` at its entry point; internal helpers trust it.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..errors import MorsenetError
 
-Box = tuple[tuple[float, float], tuple[float, float]]
+# One box type for 1, 2 and 3 dimensions: ((lo, hi), ...), one finite pair with lo < hi per input dimension.
+Box = tuple[tuple[float, float], ...]
 Interval = tuple[float, float]
+
+# Default grid resolutions, one per purpose (nodes per axis, both ends included).
+JACOBIAN_RESOLUTION = 100  # `jacobian_grid`: an SVD per node
+PREDICTION_RESOLUTION = 200  # `prediction_grid`: decision boundaries and level sets for figures
+CURVE_RESOLUTION = 2001  # `prediction_curve`: samples of a 1-D model
+SNAPSHOT_RESOLUTION = 100  # `training_snapshots`: one grid (or curve) per saved epoch
+REGION_RESOLUTION = 256  # `decision_regions`: the flood fill of the class regions
+TUNNEL_RESOLUTION = 257  # `tunnel_analysis`: its own flood fill when no regions are passed
+ASSESSMENT_RESOLUTION = 201  # `assess_model`: the regions shared by the topology and the tunnel test
 
 # Points per chunk: small enough that a 1000x1000 grid never holds more than a few MB of activations
 # for the narrow networks morsenet studies, large enough that per-chunk overhead is negligible.
 DEFAULT_CHUNK = 16_384
+# Points per chunk of plain float64 evaluation (no Jacobians): `prediction_grid` and scalar fields.
+EVALUATION_CHUNK = 65_536
+
+
+def check_box(box: object, dim: int | None = None, *, name: str = "box") -> Box:
+    """Normalise `box` to ((lo, hi), ...) with finite lo < hi; `dim`, when given, is the required length.
+
+    Raises:
+        MorsenetError: for anything else.
+    """
+    items: Any = box
+    try:
+        pairs = tuple((float(lo), float(hi)) for lo, hi in items)
+    except (TypeError, ValueError):
+        raise MorsenetError(f"`{name}` must be a sequence of (lo, hi) pairs, one per dimension, got {box!r}") from None
+    if not pairs or len(pairs) > 3:
+        raise MorsenetError(f"`{name}` must have 1, 2 or 3 (lo, hi) pairs, got {len(pairs)}")
+    if dim is not None and len(pairs) != dim:
+        raise MorsenetError(f"`{name}` has {len(pairs)} (lo, hi) pairs but the function takes {dim}-D points")
+    for lo, hi in pairs:
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise MorsenetError(f"`{name}` needs finite lo < hi in every dimension, got {pairs}")
+    return pairs
 
 
 def check_interval(interval: object, *, name: str = "interval") -> Interval:
-    """Validate one (lo, hi) pair of finite numbers with lo < hi."""
-    try:
-        lo, hi = (float(v) for v in interval)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        raise MorsenetError(f"`{name}` must be a pair (lo, hi) of numbers, got {interval!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise MorsenetError(f"`{name}` must satisfy lo < hi with finite ends, got ({lo}, {hi})")
+    """Validate one (lo, hi) pair of finite numbers with lo < hi (a 1-D box)."""
+    return check_box((interval,), 1, name=name)[0]
+
+
+def box_tensors(box: Box) -> tuple[Tensor, Tensor]:
+    """Lower and upper corners, each of shape (d,), float64."""
+    lo = torch.tensor([p[0] for p in box], dtype=torch.float64)
+    hi = torch.tensor([p[1] for p in box], dtype=torch.float64)
     return lo, hi
-
-
-def check_box(box: object) -> Box:
-    """Validate `box = ((x_min, x_max), (y_min, y_max))`."""
-    if not isinstance(box, Sequence) or len(box) != 2:
-        raise MorsenetError(f"`box` must be ((x_min, x_max), (y_min, y_max)), got {box!r}")
-    return check_interval(box[0], name="box[0]"), check_interval(box[1], name="box[1]")
 
 
 def check_resolution(resolution: object, *, minimum: int = 2) -> tuple[int, int]:
     """An int n (n x n grid) or a pair (nx, ny); every entry an integer >= `minimum`."""
-    pair = (resolution, resolution) if isinstance(resolution, int) else resolution
+    pair: Any = (resolution, resolution) if isinstance(resolution, int) else resolution
     try:
-        nx, ny = pair  # type: ignore[misc]
+        nx, ny = pair
     except (TypeError, ValueError):
         raise MorsenetError(f"`resolution` must be an integer or a pair (nx, ny), got {resolution!r}") from None
     for v in (nx, ny):
@@ -49,14 +80,22 @@ def check_resolution(resolution: object, *, minimum: int = 2) -> tuple[int, int]
     return nx, ny
 
 
+def check_chunk(chunk_size: object) -> int:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise MorsenetError(f"`chunk_size` must be an integer >= 1, got {chunk_size!r}")
+    return chunk_size
+
+
+def axis(lo: float, hi: float, n: int, dtype: torch.dtype = torch.float64) -> Tensor:
+    """n uniform nodes on [lo, hi], ends included, computed in float64."""
+    return torch.linspace(lo, hi, n, dtype=torch.float64).to(dtype)
+
+
 def grid_axes(box: Box, resolution: int | tuple[int, int], dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """Abscissae (nx,) and ordinates (ny,) of a uniform grid covering `box`, ends included."""
-    (x0, x1), (y0, y1) = check_box(box)
+    (x0, x1), (y0, y1) = check_box(box, 2)
     nx, ny = check_resolution(resolution)
-    return (
-        torch.linspace(x0, x1, nx, dtype=torch.float64).to(dtype),
-        torch.linspace(y0, y1, ny, dtype=torch.float64).to(dtype),
-    )
+    return axis(x0, x1, nx, dtype), axis(y0, y1, ny, dtype)
 
 
 def grid_points(xs: Tensor, ys: Tensor) -> Tensor:
@@ -65,54 +104,12 @@ def grid_points(xs: Tensor, ys: Tensor) -> Tensor:
     return torch.stack([xx, yy], dim=-1)
 
 
-def infer_dtype(f: Callable, dtype: torch.dtype | None) -> torch.dtype:
-    """`dtype` if given, else the dtype of the first floating parameter of `f` (a module), else float32."""
-    if dtype is not None:
-        return dtype
-    if isinstance(f, nn.Module):
-        for p in f.parameters():
-            if p.is_floating_point():
-                return p.dtype
-    return torch.float32
-
-
-def check_chunk(chunk_size: object) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise MorsenetError(f"`chunk_size` must be an integer >= 1, got {chunk_size!r}")
-    return chunk_size
-
-
 def map_chunks(
     fn: Callable[[Tensor], tuple[Tensor, ...]], points: Tensor, chunk_size: int = DEFAULT_CHUNK
 ) -> tuple[Tensor, ...]:
-    """Apply `fn` to (n, d) `points` in chunks of `chunk_size` rows and concatenate each returned tensor."""
-    parts = [fn(points[s : s + chunk_size]) for s in range(0, points.shape[0], check_chunk(chunk_size))]
+    """The one chunked evaluator: apply `fn` to (n, d) `points` in chunks of `chunk_size` rows and concatenate
+    each returned tensor (`chunk_size` is trusted: public entry points check it with `check_chunk`)."""
+    parts: Iterable[tuple[Tensor, ...]] = [
+        fn(points[s : s + chunk_size]) for s in range(0, points.shape[0], chunk_size)
+    ]
     return tuple(torch.cat(list(group)) for group in zip(*parts))
-
-
-class eval_mode:
-    """Context manager: put a module in eval mode (BatchNorm uses running statistics) and restore it after.
-
-    Analyses describe the trained function; in train mode BatchNorm would couple the points of a batch.
-    """
-
-    def __init__(self, f: object) -> None:
-        self.module = f if isinstance(f, nn.Module) else None
-        self.was_training = bool(self.module is not None and self.module.training)
-
-    def __enter__(self) -> None:
-        if self.was_training:
-            self.module.eval()  # type: ignore[union-attr]
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_training:
-            self.module.train()  # type: ignore[union-attr]
-
-
-def check_input_dim(f: object, dim: int, what: str) -> None:
-    """A morsenet model must take `dim` inputs for `what`; plain callables are trusted."""
-    n = getattr(f, "input_dim", None)
-    if isinstance(n, int) and n != dim:
-        raise MorsenetError(
-            f"{what} needs a model with {dim} input{'s' if dim > 1 else ''}; this {type(f).__name__} takes {n}"
-        )

@@ -10,17 +10,8 @@ from torch import Tensor
 from torch.func import jacrev, vmap
 
 from ..errors import MorsenetError
-from ._grid import (
-    DEFAULT_CHUNK,
-    Box,
-    check_chunk,
-    check_input_dim,
-    eval_mode,
-    grid_axes,
-    grid_points,
-    infer_dtype,
-    map_chunks,
-)
+from ._grid import DEFAULT_CHUNK, JACOBIAN_RESOLUTION, Box, check_chunk, grid_axes, grid_points, map_chunks
+from ._scalar_field import check_input_dim, eval_mode, infer_dtype
 
 
 @dataclass(frozen=True)
@@ -134,7 +125,7 @@ def batched_jacobians(g: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
 def jacobian_grid(
     f: Callable[[Tensor], Tensor],
     box: Box,
-    resolution: int | tuple[int, int] = 100,
+    resolution: int | tuple[int, int] = JACOBIAN_RESOLUTION,
     layer: int | None = None,
     *,
     dtype: torch.dtype | None = None,

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 from torch import Tensor
 
 from ..errors import MorsenetError
 from ._grid import (
+    CURVE_RESOLUTION,
     DEFAULT_CHUNK,
+    EVALUATION_CHUNK,
+    PREDICTION_RESOLUTION,
     Box,
     Interval,
+    axis,
     check_chunk,
-    check_input_dim,
     check_interval,
     check_resolution,
-    eval_mode,
     grid_axes,
     grid_points,
-    infer_dtype,
     map_chunks,
 )
 from ._jacobian import _batched_map, batched_jacobians
+from ._scalar_field import check_input_dim, eval_mode, infer_dtype
 
 Task = Literal["classification", "regression"]
 
@@ -62,7 +64,7 @@ class PredictionGrid:
 def _check_task(task: str) -> Task:
     if task not in ("classification", "regression"):
         raise MorsenetError(f"`task` must be 'classification' or 'regression', got {task!r}")
-    return task  # type: ignore[return-value]
+    return cast(Task, task)
 
 
 def _outputs(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
@@ -76,11 +78,11 @@ def _outputs(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
 def prediction_grid(
     f: Callable[[Tensor], Tensor],
     box: Box,
-    resolution: int | tuple[int, int] = 200,
+    resolution: int | tuple[int, int] = PREDICTION_RESOLUTION,
     *,
     task: Task = "classification",
     dtype: torch.dtype | None = None,
-    chunk_size: int = 65_536,
+    chunk_size: int = EVALUATION_CHUNK,
 ) -> PredictionGrid:
     """Evaluate `f` on a uniform grid over `box`.
 
@@ -149,7 +151,7 @@ def derivative_zeros(x: Tensor, y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:
 def prediction_curve(
     f: Callable[[Tensor], Tensor],
     interval: Interval = (-1.0, 1.0),
-    resolution: int = 2001,
+    resolution: int = CURVE_RESOLUTION,
     *,
     task: Task = "regression",
     dtype: torch.dtype | None = None,
@@ -173,7 +175,7 @@ def prediction_curve(
     lo, hi = check_interval(interval)
     n, _ = check_resolution((resolution, 2))
     dtype = infer_dtype(f, dtype)
-    x = torch.linspace(lo, hi, n, dtype=torch.float64).to(dtype)
+    x = axis(lo, hi, n, dtype)
     g = _batched_map(f, None)
 
     def chunk(p: Tensor) -> tuple[Tensor, Tensor]:

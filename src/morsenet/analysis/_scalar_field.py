@@ -1,45 +1,18 @@
-"""Private helpers shared by the critical-point and topology analyses: scalar fields in float64 and boxes."""
+"""Scalar fields in float64 and what analyses read off a model: its dtype, eval mode, input dimension, pre-activations."""
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from ..errors import MorsenetError
+from ..models import MorseModel
+from ._grid import EVALUATION_CHUNK, map_chunks
 
-Box = tuple[tuple[float, float], ...]
 ScalarFn = Callable[[Tensor], Tensor]
-
-
-def check_box(box: object, dim: int | None = None, *, name: str = "box") -> Box:
-    """Normalise `box` to ((lo, hi), ...) with finite lo < hi; `dim`, when given, is the required length.
-
-    Raises:
-        MorsenetError: for anything else.
-    """
-    try:
-        pairs = tuple((float(lo), float(hi)) for lo, hi in box)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        raise MorsenetError(f"`{name}` must be a sequence of (lo, hi) pairs, one per dimension, got {box!r}") from None
-    if not pairs or len(pairs) > 3:
-        raise MorsenetError(f"`{name}` must have 1, 2 or 3 (lo, hi) pairs, got {len(pairs)}")
-    if dim is not None and len(pairs) != dim:
-        raise MorsenetError(f"`{name}` has {len(pairs)} (lo, hi) pairs but the function takes {dim}-D points")
-    for lo, hi in pairs:
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise MorsenetError(f"`{name}` needs finite lo < hi in every dimension, got {pairs}")
-    return pairs
-
-
-def box_tensors(box: Box) -> tuple[Tensor, Tensor]:
-    """Lower and upper corners, each of shape (d,), float64."""
-    lo = torch.tensor([p[0] for p in box], dtype=torch.float64)
-    hi = torch.tensor([p[1] for p in box], dtype=torch.float64)
-    return lo, hi
 
 
 def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
@@ -49,10 +22,7 @@ def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
     its parameters stop requiring gradients so only input derivatives are built.
     """
     if isinstance(f, nn.Module):
-        model = copy.deepcopy(f).double().eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
-        fn: ScalarFn = model
+        fn: ScalarFn = float64_copy(f)
     elif callable(f):
         fn = f
     else:
@@ -76,12 +46,13 @@ def as_scalar_field(f: nn.Module | ScalarFn) -> ScalarFn:
     return call
 
 
-def evaluate(call: ScalarFn, x: Tensor, *, chunk: int = 65536) -> Tensor:
+def evaluate(call: ScalarFn, x: Tensor, *, chunk: int = EVALUATION_CHUNK) -> Tensor:
     """Values of `call` at points x of shape (n, d), without gradients, in chunks; shape (n,)."""
+    if not len(x):
+        return x.new_zeros(0)
     with torch.no_grad():
-        return (
-            torch.cat([call(x[i : i + chunk]) for i in range(0, max(len(x), 1), chunk)]) if len(x) else x.new_zeros(0)
-        )
+        (values,) = map_chunks(lambda p: (call(p),), x, chunk)
+    return values
 
 
 def derivatives(call: ScalarFn, x: Tensor, *, hessian: bool = True) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -119,30 +90,68 @@ def as_point(p: Sequence[float] | Tensor, d: int, name: str) -> Tensor:
     return t
 
 
+def float64_copy(f: nn.Module) -> nn.Module:
+    """A float64 eval-mode deep copy of `f` whose parameters do not require gradients (`f` is untouched)."""
+    model = copy.deepcopy(f).double().eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
 def preactivation_fn(f: object) -> Callable[[Tensor], Tensor] | None:
-    """For a morsenet MLP or ResNet: a float64 function x (n, d) -> (n, k) of every hidden pre-activation.
+    """For a morsenet model with a layer chain: a float64 function x (n, d) -> (n, k) of every hidden
+    pre-activation (`MorseModel.preactivations` of a float64 eval copy).
 
     Saturated neurons (|z| large, sigma' ~ 0 to machine precision) turn a narrow net into a numerical
     bottleneck, whose fake critical continua no gradient tolerance can tell from real ones (THEORY.md 4.2);
     the pre-activations give the direct check. Other objects (neural ODEs, plain callables) give None.
     """
-    if not isinstance(f, nn.Module) or not callable(getattr(f, "config", None)):
+    if not isinstance(f, MorseModel) or f.chain() is None:
         return None
-    try:
-        kind = f.config().get("kind")
-    except Exception:  # a module with an unrelated config() is simply not ours
-        return None
-    if kind not in ("mlp", "resnet"):
-        return None
-    model = copy.deepcopy(f).double().eval()
-    maps = model.affine_maps()[:-1]  # every affine map inside an activation (BatchNorm folded)
+    model = float64_copy(f)
+    assert isinstance(model, MorseModel)
 
     def pre(x: Tensor) -> Tensor:
-        with torch.no_grad():
-            zs = []
-            for layer, (w, b) in enumerate(maps):
-                h = x if layer == 0 else model.hidden(x, layer)
-                zs.append(h @ w.T + b)
-            return torch.cat(zs, dim=1) if zs else x.new_zeros(len(x), 0)
+        z = model.preactivations(x)
+        assert z is not None  # the model has a chain
+        return z
 
     return pre
+
+
+def infer_dtype(f: Callable, dtype: torch.dtype | None) -> torch.dtype:
+    """`dtype` if given, else the dtype of the first floating parameter of `f` (a module), else float32."""
+    if dtype is not None:
+        return dtype
+    if isinstance(f, nn.Module):
+        for p in f.parameters():
+            if p.is_floating_point():
+                return p.dtype
+    return torch.float32
+
+
+class eval_mode:
+    """Context manager: put a module in eval mode (BatchNorm uses running statistics) and restore it after.
+
+    Analyses describe the trained function; in train mode BatchNorm would couple the points of a batch.
+    """
+
+    def __init__(self, f: object) -> None:
+        self.module = f if isinstance(f, nn.Module) and f.training else None
+
+    def __enter__(self) -> None:
+        if self.module is not None:
+            self.module.eval()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.module is not None:
+            self.module.train()
+
+
+def check_input_dim(f: object, dim: int, what: str) -> None:
+    """A morsenet model must take `dim` inputs for `what`; plain callables are trusted."""
+    if isinstance(f, MorseModel) and f.input_dim != dim:
+        n = f.input_dim
+        raise MorsenetError(
+            f"{what} needs a model with {dim} input{'s' if dim > 1 else ''}; this {type(f).__name__} takes {n}"
+        )

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import MorsenetError
+from ..models import MorseModel
 
 
 @dataclass(frozen=True)
@@ -63,27 +64,15 @@ class WeightSpectra:
         return {"layers": [layer.to_dict() for layer in self.layers]}
 
 
-def _layer_names(model: nn.Module, n: int) -> list[str]:
-    kind = getattr(model, "kind", None)
-    if kind == "mlp":
-        return [f"layer {i + 1}" for i in range(n - 1)] + ["readout"]
-    if kind == "resnet":
-        head = ["input"] if getattr(model, "has_input_layer", False) else []
-        return head + [f"block {i + 1}" for i in range(n - 1 - len(head))] + ["readout"]
-    if kind == "neural_ode":
-        return ["lift"] + [f"field {i + 1}" for i in range(n - 2)] + ["readout"]
-    return [f"layer {i + 1}" for i in range(n)]
-
-
 def _weights(model: nn.Module | Sequence[Tensor]) -> tuple[list[str], list[Tensor]]:
+    if isinstance(model, MorseModel):
+        maps = model.named_affine_maps()
+        return [m.name for m in maps], [m.weight for m in maps]
     if isinstance(model, nn.Module):
-        if hasattr(model, "affine_maps"):
-            mats = [w for w, _ in model.affine_maps()]
-        else:
-            mats = [m.weight.detach() for m in model.modules() if isinstance(m, nn.Linear)]
+        mats = [m.weight.detach() for m in model.modules() if isinstance(m, nn.Linear)]
         if not mats:
             raise MorsenetError(f"{type(model).__name__} has no linear layers to take spectra of")
-        return _layer_names(model, len(mats)), mats
+        return [f"layer {i + 1}" for i in range(len(mats))], mats
     mats = list(model)
     for i, w in enumerate(mats):
         if not isinstance(w, Tensor) or w.ndim != 2:
@@ -94,7 +83,7 @@ def _weights(model: nn.Module | Sequence[Tensor]) -> tuple[list[str], list[Tenso
     return [f"layer {i + 1}" for i in range(len(mats))], mats
 
 
-def matrix_rank_tol(sv: Tensor, shape: tuple[int, int]) -> float:
+def matrix_rank_tol(sv: Tensor, shape: tuple[int, ...]) -> float:
     """numpy's default rank threshold: largest singular value x max(shape) x machine epsilon."""
     smax = float(sv[0]) if sv.numel() else 0.0
     return smax * max(shape) * torch.finfo(sv.dtype).eps
@@ -154,49 +143,52 @@ class BlockJacobians:
 def block_jacobian_eigenvalues(resnet: nn.Module, x: Tensor) -> BlockJacobians:
     """Eigenvalues of every residual block's Jacobian `eps*I + delta*diag(act'(W h + b)) W` at inputs `x`.
 
+    The blocks are the `is_block` steps of the model's layer chain (`MorseModel.chain()`); the steps before
+    them (a ResNet's input layer) map the inputs to the state entering the first block.
+
     Args:
         resnet: a `morsenet.ResNet` (BatchNorm, if any, folded in eval mode).
         x: (n, d) inputs, or one input (d,) (returned with n = 1).
 
     Returns:
         `BlockJacobians` with states (n, B, w), matrices (n, B, w, w) and complex eigenvalues (n, B, w).
-    """
-    from ..models import ACTIVATIONS  # models import nothing from analysis; keep the cycle impossible
 
-    if getattr(resnet, "kind", None) != "resnet":
+    Raises:
+        MorsenetError: for a model not built of residual blocks (`MorseModel.has_residual_blocks`), or inputs
+            of the wrong shape.
+    """
+    if not isinstance(resnet, MorseModel) or not resnet.has_residual_blocks:
         raise MorsenetError(f"block Jacobians need a morsenet ResNet, got {type(resnet).__name__}")
+    steps = resnet.chain()
+    assert steps is not None  # a model of residual blocks has a layer chain
     dtype = next(resnet.parameters()).dtype
     if not isinstance(x, Tensor):
         raise MorsenetError(f"`x` must be a torch.Tensor, got {type(x).__name__}")
     x = x.detach().to(dtype)
     x = x[None] if x.ndim == 1 else x
-    if x.ndim != 2 or x.shape[1] != resnet.input_dim:
-        raise MorsenetError(
-            f"`x` must have shape (n, {resnet.input_dim}) or ({resnet.input_dim},), got {tuple(x.shape)}"
-        )
-    act = ACTIVATIONS[resnet.activation]
-    with torch.no_grad():
-        h = x
-        if resnet.has_input_layer:
-            w_in, b_in = resnet.input_map()
-            h = act(h @ w_in.T + b_in)
-    eye = torch.eye(resnet.width, dtype=dtype)
+    d = resnet.input_dim
+    if x.ndim != 2 or x.shape[1] != d:
+        raise MorsenetError(f"`x` must have shape (n, {d}) or ({d},), got {tuple(x.shape)}")
+    act = resnet.act
+    h = x
     states, mats = [], []
-    for w, b in resnet.block_maps():
-        z = (h @ w.T + b).detach().requires_grad_(True)
+    for step in steps:
+        z = (h @ step.weight.T + step.bias).detach().requires_grad_(True)
         with torch.enable_grad():
             a = act(z)
             # Elementwise activation: the gradient of the sum is act'(z) at every entry.
             (slope,) = torch.autograd.grad(a.sum(), z)
-        states.append(h)
-        mats.append(resnet.skip * eye + resnet.residual * slope[:, :, None] * w[None])
-        h = (resnet.skip * h + resnet.residual * a).detach()
+        if step.is_block:
+            states.append(h)
+            mats.append(step.jacobian(z, slope))
+        h = MorseModel.skip_sum(step, h, a).detach()
     if not mats:
-        empty = torch.zeros(x.shape[0], 0, resnet.width, dtype=dtype)
+        width = steps[-1].weight.shape[0] if steps else d
+        empty = torch.zeros(x.shape[0], 0, width, dtype=dtype)
         return BlockJacobians(
             x,
             empty,
-            empty[..., None].expand(-1, -1, -1, resnet.width),
+            empty[..., None].expand(-1, -1, -1, width),
             empty.to(torch.complex64 if dtype == torch.float32 else torch.complex128),
         )
     matrices = torch.stack(mats, dim=1)

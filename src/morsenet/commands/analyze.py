@@ -124,7 +124,7 @@ def execute(args: argparse.Namespace) -> int:
     if len(ring) != 2:
         raise MorsenetError(f"--ring needs INNER,OUTER (two numbers), got {args.ring!r}")
     model = load(args.model)
-    dim = int(getattr(model, "input_dim", 2))
+    dim = model.input_dim
     box = parse_box(args.box, dim) if args.box else None
     assessment = assess_model(
         model,

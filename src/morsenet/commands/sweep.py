@@ -32,7 +32,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (overrides --workers)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke test: at most 4 seeds, 15 epochs, 600 points, coarse analyses"
+        "--quick", action="store_true", help="smoke test: at most 4 seeds, 15 epochs, 400 points, coarse analyses"
+    )
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a sweep value, e.g. seeds=8, train.epochs=50, models.mlp_w2_d2.depth=3,"
+        " datasets.circles.n_samples=500, training.default.lr=0.001 (repeatable)",
     )
     parser.add_argument(
         "--resume",
@@ -52,7 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from ..sweep import load_sweep, run_sweep
 
-    sweep = load_sweep(args.sweep, quick=args.quick)
+    sweep = load_sweep(args.sweep, overrides=args.overrides, quick=args.quick)
     out = args.out or Path("sweeps") / (sweep.name + ("-quick" if args.quick else ""))
     result = run_sweep(
         sweep,

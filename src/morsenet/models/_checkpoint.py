@@ -65,7 +65,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return {"config": config, "meta": meta, "state_dict": state}
 
 
-def load(path: str | Path) -> nn.Module:
+def load(path: str | Path) -> MorseModel:
     """Load a checkpoint written by `save` (or `morsenet run`) as a model in eval mode.
 
     Raises:

@@ -60,7 +60,7 @@ class MLP(MorseModel):
             z = linear(params, f"hidden_layers.{i}", h)
             if norms is not None:
                 bn = cast(FoldableBatchNorm, norms[i])
-                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
+                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn)
             h = act(z)
         return h if stop is not None else linear(params, "readout", h).squeeze(-1)
 

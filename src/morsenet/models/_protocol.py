@@ -76,9 +76,7 @@ def linear(p: Params, name: str, h: Tensor) -> Tensor:
     return affine(p[f"{name}.weight"], p[f"{name}.bias"], h)
 
 
-def batchnorm(
-    p: Params, buffers: Params, name: str, z: Tensor, training: bool, eps: float, momentum: float | None
-) -> Tensor:
+def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, bn: nn.BatchNorm1d) -> Tensor:
     """Per-model BatchNorm1d of z (M, B, C), updating the running statistics in place when training.
 
     Training: the batch is laid out as (B, M*C), so `F.batch_norm` treats every (model, feature) pair as its
@@ -89,6 +87,10 @@ def batchnorm(
     """
     weight, bias = p[f"{name}.weight"], p[f"{name}.bias"]
     mean, var = buffers[f"{name}.running_mean"], buffers[f"{name}.running_var"]
+    eps, momentum = bn.eps, bn.momentum
+    if momentum is None:  # cumulative average, as nn.BatchNorm1d: 1 / (batches seen, this one included)
+        counter = bn.num_batches_tracked
+        momentum = 1.0 / (float(counter) + 1.0) if counter is not None else 0.0
     if training:
         m, b, c = z.shape
         out = F.batch_norm(
@@ -109,6 +111,9 @@ class MorseModel(nn.Module):
     """
 
     spec: ModelConfig
+    # Whether the architecture is built of residual blocks (its chain's `is_block` steps; possibly none, as in
+    # a 0-block ResNet). Block-Jacobian analyses apply exactly to such models.
+    has_residual_blocks: bool = False
 
     def __init__(self, spec: ModelConfig) -> None:
         super().__init__()

@@ -23,6 +23,7 @@ class ResNet(MorseModel):
     """
 
     spec: ResNetConfig
+    has_residual_blocks = True
 
     def __init__(self, input_dim: int | ResNetConfig, width: int = 0, blocks: int = 0, skip: float = 1.0,
                  residual: float = 1.0, activation: str = "tanh", batchnorm: bool = False, input_layer: bool = True,
@@ -67,7 +68,7 @@ class ResNet(MorseModel):
             z = linear(params, f"block_layers.{i}", h)
             if norms is not None:
                 bn = cast(FoldableBatchNorm, norms[i])
-                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn.eps, bn.momentum)
+                z = batchnorm(params, buffers, f"norms.{i}", z, training, bn)
             h = skip * h + residual * act(z)
         return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
 

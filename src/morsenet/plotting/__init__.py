@@ -12,15 +12,21 @@ from ._figures import animate_snapshots as animate_snapshots
 from ._figures import grid_spacing as grid_spacing
 from ._figures import plot_comparison as plot_comparison
 from ._figures import plot_snapshots as plot_snapshots
+from ._figures import png_bytes as png_bytes
 from ._figures import save_figure as save_figure
-from ._maps import plot_critical_points as plot_critical_points
 from ._maps import plot_decision_boundary as plot_decision_boundary
 from ._maps import plot_level_sets as plot_level_sets
 from ._maps import plot_singular_value_map as plot_singular_value_map
 from ._maps import plot_surface as plot_surface
-from ._maps import plot_tunnel as plot_tunnel
+from ._marks import plot_critical_points as plot_critical_points
+from ._marks import plot_tunnel as plot_tunnel
 from ._style import CLASS_COLORS as CLASS_COLORS
 from ._style import probability_cmap as probability_cmap
+from ._sweep import plot_sweep_accuracy as plot_sweep_accuracy
+from ._sweep import plot_sweep_depth as plot_sweep_depth
+from ._sweep import plot_sweep_rates as plot_sweep_rates
+from ._sweep import plot_sweep_singular_values as plot_sweep_singular_values
+from ._sweep import plot_sweep_tunnel_width as plot_sweep_tunnel_width
 from ._training import plot_accuracy as plot_accuracy
 from ._training import plot_dataset as plot_dataset
 from ._training import plot_loss as plot_loss
@@ -45,9 +51,15 @@ __all__ = [
     "plot_singular_value_map",
     "plot_snapshots",
     "plot_surface",
+    "plot_sweep_accuracy",
+    "plot_sweep_depth",
+    "plot_sweep_rates",
+    "plot_sweep_singular_values",
+    "plot_sweep_tunnel_width",
     "plot_tunnel",
     "plot_weight_heatmaps",
     "plot_weight_spectra",
+    "png_bytes",
     "probability_cmap",
     "save_figure",
 ]

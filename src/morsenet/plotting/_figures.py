@@ -175,19 +175,28 @@ def save_figure(
             metadata={"Software": None} if fmt == "png" else None,
         )
         if fmt == "png" and palette:
-            import io
-
-            from PIL import Image
-
-            buf = io.BytesIO()
-            fig.savefig(buf, **kwargs)
-            buf.seek(0)
-            with Image.open(buf) as im:
-                im.convert("RGB").quantize(256).save(path, format="png", dpi=(dpi, dpi))
+            path.write_bytes(png_bytes(fig, dpi=dpi, tight=tight, palette=True))
         else:
             fig.savefig(path, **kwargs)
         paths.append(path)
     return paths
+
+
+def png_bytes(fig: Any, *, dpi: int = 150, tight: bool = False, palette: bool = False) -> bytes:
+    """`fig` as PNG bytes (what a self-contained report embeds); `palette` as in `save_figure`."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=dpi, bbox_inches="tight" if tight else None, format="png", metadata={"Software": None})
+    if not palette:
+        return buf.getvalue()
+    from PIL import Image
+
+    buf.seek(0)
+    out = io.BytesIO()
+    with Image.open(buf) as im:
+        im.convert("RGB").quantize(256).save(out, format="png", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def animate_snapshots(

@@ -62,13 +62,6 @@ def extent(xs: Any, ys: Any) -> tuple[float, float, float, float]:
     return float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
 
 
-def field(obj: Any, name: str, default: Any = None) -> Any:
-    """Read `name` from a mapping or an attribute of an object (results may arrive as dicts from JSON)."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def set_title(ax: Any, text: str, **kwargs: Any) -> None:
     """`ax.set_title` at a fixed height: matplotlib then skips measuring every tick label to place it (slow)."""
     ax.set_title(text, y=1.0, **kwargs)

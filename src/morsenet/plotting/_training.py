@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._style import CLASS_COLORS, field, new_axes, set_title, to_numpy
+from ._style import CLASS_COLORS, new_axes, set_title, to_numpy
+
+if TYPE_CHECKING:
+    from ..training import History
 
 
 def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = True, title: str | None = None) -> Any:
@@ -42,19 +45,19 @@ def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = 
     return ax
 
 
-def _series(history: Any, name: str) -> np.ndarray:
-    return np.asarray(field(history, name, []) or [], dtype=float)
+def _series(values: list[float]) -> np.ndarray:
+    return np.asarray(values, dtype=float)
 
 
-def plot_loss(history: Any, ax: Any = None, *, log: bool = True, title: str | None = None) -> Any:
-    """Train and test loss per epoch (a `History` or its `to_dict()`), best epoch marked."""
+def plot_loss(history: History, ax: Any = None, *, log: bool = True, title: str | None = None) -> Any:
+    """Train and test loss per epoch (a `History`), best epoch marked."""
     ax = new_axes(ax, figsize=(5.5, 3.5))
-    train, test = _series(history, "train_loss"), _series(history, "test_loss")
+    train, test = _series(history.train_loss), _series(history.test_loss)
     epochs = np.arange(1, len(train) + 1)
     ax.plot(epochs, train, color="C0", label="train loss")
     if len(test):
         ax.plot(np.arange(1, len(test) + 1), test, color="C1", label="test loss")
-    best = field(history, "best_epoch", -1)
+    best = history.best_epoch
     if best is not None and best >= 0:
         ax.axvline(best + 1, color="0.5", ls="--", lw=0.8, label=f"best epoch {best + 1}")
     if log and len(train) and np.all(train > 0) and (not len(test) or np.all(test > 0)):
@@ -67,16 +70,16 @@ def plot_loss(history: Any, ax: Any = None, *, log: bool = True, title: str | No
     return ax
 
 
-def plot_accuracy(history: Any, ax: Any = None, *, title: str | None = None) -> Any:
+def plot_accuracy(history: History, ax: Any = None, *, title: str | None = None) -> Any:
     """Test accuracy per epoch with the best epoch marked (regression histories show a note instead)."""
     ax = new_axes(ax, figsize=(5.5, 3.5))
-    acc = _series(history, "test_accuracy")
+    acc = _series(history.test_accuracy)
     if not len(acc):
         ax.text(0.5, 0.5, "no accuracy (regression)", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return ax
     ax.plot(np.arange(1, len(acc) + 1), acc, color="C2", label="test accuracy")
-    best = field(history, "best_epoch", -1)
+    best = history.best_epoch
     if best is not None and 0 <= best < len(acc):
         ax.plot([best + 1], [acc[best]], "o", color="C3", label=f"best {acc[best]:.3f} (epoch {best + 1})")
     ax.set_ylim(min(0.4, float(acc.min()) - 0.02), 1.01)

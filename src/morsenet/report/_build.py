@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +18,10 @@ from .._validation import atomic_write_text
 from ..errors import MorsenetError
 from ..models import read_checkpoint
 from ._analyze import ModelAnalysis, Resolutions, analyze_model
-from ._content import Report
+from ._content import Report, report_document
 from ._figures import COMPARISONS, FigureFile, comparison_figure, model_figures, safe_name
-from ._html import render_html
-from ._markdown import render_markdown
 from ._run import ModelEntry, read_run
+from ._writers import render_html, render_markdown
 
 FORMATS = ("png", "svg", "pdf")
 DPI, QUICK_DPI = 150, 100
@@ -138,12 +137,12 @@ def _run_jobs(
     try:
         done = [f.result() for f in [pool.submit(_analysis_job, e, resolutions, theory) for e in entries]]
         analyses = [a for a, _ in done]
-        comparison = [
+        pending: list[Future[FigureFile | None]] = [
             pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
             for kind in COMPARISONS[:1]
         ]  # the largest figure first
         figures = [pool.submit(_figures_job, a, where, formats, dpi) for a, where in zip(analyses, folders)]
-        comparison += [
+        pending += [
             pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
             for kind in COMPARISONS[1:]
         ]
@@ -152,7 +151,7 @@ def _run_jobs(
             figs, t_f = fut.result()
             results.append((a, figs))
             say(f"{a.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
-        return results, [f for f in (fut.result() for fut in comparison) if f is not None]
+        return results, [f for f in (fut.result() for fut in pending) if f is not None]
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # stop queued jobs, then re-raise
         raise
@@ -178,7 +177,7 @@ def build_report(
         progress: print one line per model to stderr.
         dpi: PNG resolution; default 150 (100 for a quick run).
         resolutions: grid sizes of the analyses; default `Resolutions()` (`Resolutions.quick()` for a quick run).
-        theory: run the theory assessment for 2-D models when `morsenet.analysis.assess_model` exists.
+        theory: run the theory assessment (`morsenet.analysis.assess_model`) for 1- to 3-D models.
         workers: processes drawing models in parallel; default min(models, CPU cores, 4). Workers are spawned,
             so a script calling this at top level (outside `if __name__ == "__main__":`) runs sequentially.
 
@@ -222,8 +221,9 @@ def build_report(
         __version__,
     )
     report.seconds = time.perf_counter() - t0
-    atomic_write_text(run.path / "report.md", render_markdown(report))
+    document = report_document(report)
+    atomic_write_text(run.path / "report.md", render_markdown(document))
     html_path = run.path / "report.html"
-    atomic_write_text(html_path, render_html(report))
+    atomic_write_text(html_path, render_html(document))
     say(f"wrote {html_path} in {time.perf_counter() - t0:.1f} s")
     return html_path

@@ -1,4 +1,4 @@
-"""What a report holds once everything is computed and drawn: the input of the HTML and Markdown writers."""
+"""What a report holds once everything is computed and drawn, and the document built from it (written once)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from torch import Tensor
+
 from ._analyze import ModelAnalysis, Resolutions
+from ._document import Block, Code, Document, Fields, Figure, Paragraph, Section, Table
 from ._figures import FigureFile
 from ._run import RunFolder
+from ._summary import bottleneck_section, summary_section
+from ._tables import metrics_table
 
 
 @dataclass
@@ -78,3 +83,114 @@ class Report:
                 f"curve = prediction_curve(model, {box[0]}, {self.resolutions.curve}, task=data.task)",
             ]
         return "\n".join(lines)
+
+
+# ----- the document -----
+
+POINT_COLUMNS = ("location", "kind", "value", "index", "eigenvalues", "gradient_norm", "continuum")
+
+
+def _num(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _vec(t: Tensor) -> str:
+    return "(" + ", ".join(_num(float(x)) for x in t.reshape(-1)) + ")"
+
+
+def assessment_blocks(a: ModelAnalysis) -> list[Block]:
+    """The "Theory and topology" blocks of one model: verdict, prediction, critical points, the other findings."""
+    d = a.assessment
+    if d is None:
+        return [Paragraph(a.theory_note or "no theory assessment", "note")]
+    out: list[Block] = [
+        Paragraph(d.verdict, "verdict", badge=("agrees" if d.agree else "disagrees", d.agree)),
+        Paragraph(f"**Theory predicts:** {d.prediction.cls}"),
+        Paragraph(d.prediction.explanation),
+    ]
+    cps = d.critical_points
+    out.append(Paragraph(f"**Critical points found:** {cps.summary()}"))
+    if cps.points:
+        rows = [
+            [_vec(p.location), p.kind, _num(p.value), str(p.index), _vec(p.eigenvalues), _num(p.gradient_norm),
+             str(p.continuum)]
+            for p in cps.points
+        ]  # fmt: skip
+        out.append(Table.of(POINT_COLUMNS, rows))
+    rest = [
+        ("regions", None if d.regions is None else d.regions.summary()),
+        ("tunnel", None if d.tunnel is None else d.tunnel.summary()),
+        ("winding", None if d.winding is None else str(d.winding)),
+        ("winding_radius", _num(d.winding_radius)),
+        ("measured", d.measured),
+        ("encloses", None if d.encloses is None else str(d.encloses)),
+        ("reasons", "; ".join(d.reasons) or None),
+        ("notes", "; ".join(d.notes) or None),
+    ]
+    out.append(Fields(tuple((k, v) for k, v in rest if v is not None)))
+    if a.theory_note:
+        out.append(Paragraph(a.theory_note, "note"))
+    return out
+
+
+def _anchor(name: str) -> str:
+    return "model-" + "".join(c if c.isalnum() else "-" for c in name)
+
+
+def _figure(f: FigureFile) -> Figure:
+    return Figure(f.title, f.caption, f.png, f.files)
+
+
+def _model_section(r: Report, a: ModelAnalysis) -> Section:
+    figs = r.model_figures.get(a.name, [])
+    blocks: list[Block] = [
+        Paragraph(f"{a.model.describe()}; data set `{a.data.name}` ({a.input_dim}-D, {a.data.task}).")
+    ]
+    blocks += [Paragraph(n, "note") for n in a.notes]
+    blocks += [_figure(f) for f in figs if not f.key.startswith("evolution")]
+    theory: list[Block] = assessment_blocks(a)
+    claim = bottleneck_section(a)
+    if claim is not None:
+        theory.append(claim)
+    blocks.append(Section("Theory and topology", tuple(theory)))
+    evolution = [_figure(f) for f in figs if f.key.startswith("evolution")]
+    if evolution:
+        blocks.append(Section("Training evolution", tuple(evolution)))
+    blocks.append(Code(r.reproduce_snippet(a), "regenerate these results", "python"))
+    return Section(f"Model `{a.name}`", tuple(blocks), anchor=_anchor(a.name), toc=a.name)
+
+
+def report_document(r: Report) -> Document:
+    """The run report as one document (the HTML and the Markdown writers render it)."""
+    m, res = r.run.manifest, r.resolutions
+    meta = (
+        f"run folder {r.run.path.name} · morsenet {m.get('morsenet_version', '?')} · torch "
+        f"{m.get('torch_version', '?')} · python {m.get('python', '?')} · started {m.get('started', '?')} · "
+        f"finished {m.get('finished', '?')}{' · **quick run**' if m.get('quick') else ''} · report built "
+        f"{r.built} in {r.seconds:.1f} s · report.html embeds every figure, report.md links the files"
+    )
+    study: list[Block] = [Paragraph(r.description)] if r.description else []
+    if r.run.study_text:
+        study.append(Code(r.run.study_text, "study.toml (resolved)", "toml"))
+    seeds = (
+        Fields(tuple(r.seed_lines())),
+        Paragraph(
+            f"Grids: decision boundary, level sets and surface {res.prediction}×{res.prediction}; singular-value "
+            f"maps {res.jacobian}×{res.jacobian}; snapshots {res.snapshot}×{res.snapshot}; 1-D curves {res.curve} "
+            f"points; box = data bounding box + {res.margin}. Rebuild this report from the checkpoints, without "
+            f"retraining: `morsenet report {r.run.path.name}`."
+        ),
+    )
+    sections: list[Block] = [
+        Paragraph(meta, "meta"),
+        Section("Study", tuple(study), anchor="study", toc="Study"),
+        summary_section(r.analyses),
+        Section("Metrics", (metrics_table(r.run.metrics),), anchor="metrics", toc="Metrics"),
+        Section("Seeds and reproduction", seeds, anchor="seeds", toc="Seeds and reproduction"),
+    ]
+    if r.comparison:
+        figs = tuple(_figure(f) for f in r.comparison)
+        sections.append(Section("Comparison", figs, anchor="comparison", toc="Comparison"))
+    sections += [_model_section(r, a) for a in r.analyses]
+    name = r.run.study_name
+    return Document(f"morsenet report: {name}", f"Study `{name}`", tuple(sections), base=r.run.path)

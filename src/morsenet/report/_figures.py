@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import plotting as P
+from ..analysis import CriticalPoint
 from ._analyze import ModelAnalysis
-from ._assessment import critical_points
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,15 @@ class _Writer:
         self.out.append(FigureFile(key, title, caption, files[0], tuple(files)))
 
 
-def plane_points(a: ModelAnalysis) -> list[dict[str, Any]]:
+def plane_points(a: ModelAnalysis) -> list[CriticalPoint]:
     """The assessment's critical points with a 2-D location (what the plane's maps mark)."""
-    return [p for p in critical_points(a.assessment) if p.get("location") is not None and len(p["location"]) == 2]
+    if a.assessment is None:
+        return []
+    return [p for p in a.assessment.critical_points.points if p.location.numel() == 2]
 
 
 def _tunnel_caption(a: ModelAnalysis) -> str:
-    o = a.overlay
+    o = a.tunnel
     if o is None:
         return ""
     if o.status == "bounded":
@@ -76,7 +78,8 @@ def _tunnel_caption(a: ModelAnalysis) -> str:
             "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
             "lime: it is bounded (closed), enclosed by the ring"
         )
-    chord = "" if o.chord is None or o.width is None else f", its narrowest chord (width {o.width:.3g}) in black"
+    width = o.narrowest_width
+    chord = "" if o.chord is None or width is None else f", its narrowest chord (width {width:.3g}) in black"
     return (
         "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
         f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}"
@@ -96,16 +99,17 @@ def model_figures(
         (5.2, 4.6),
         [lambda ax: P.plot_dataset(data, ax)],
     )
-    if a.history is not None:
+    history = a.history
+    if history is not None:
         w.panels(
             "training",
             "Training",
             "Train and test loss per epoch (log scale) and test accuracy; the dashed "
             "line marks the restored best epoch.",
             (11, 3.8),
-            [lambda ax: P.plot_loss(a.history, ax), lambda ax: P.plot_accuracy(a.history, ax)],
+            [lambda ax: P.plot_loss(history, ax), lambda ax: P.plot_accuracy(history, ax)],
         )
-    if a.prediction is not None:
+    if a.prediction is not None and a.hidden is not None:
         cps = plane_points(a)
         w.panels(
             "decision_boundary",
@@ -117,7 +121,7 @@ def model_figures(
             (6.2, 5.2),
             [
                 lambda ax: P.plot_decision_boundary(
-                    a.prediction, ax, data=data, critical_points=cps or None, tunnel=a.overlay
+                    a.prediction, ax, data=data, critical_points=cps or None, tunnel=a.tunnel
                 )
             ],
         )
@@ -222,13 +226,13 @@ def comparison_figure(
         two = [a for a in analyses if a.prediction is not None]
         if not two:
             return None
-        rows = {}
+        rows: dict[str, dict[str, Any]] = {}
         for a in two:
             marks = plane_points(a) or None
             rows[a.name] = {
                 "decision_boundary": (
                     a.prediction,
-                    {"data": a.data, "colorbar": False, "legend": False, "critical_points": marks, "tunnel": a.overlay},
+                    {"data": a.data, "colorbar": False, "legend": False, "critical_points": marks, "tunnel": a.tunnel},
                 ),
                 "level_sets": (a.prediction, {"data": a.data}),
                 "max_singular_value": (a.gradient, {"critical_points": marks}),
@@ -242,7 +246,7 @@ def comparison_figure(
             pyplot=False,
         )
         marked = any(plane_points(a) for a in two)
-        tunnels = any(a.overlay is not None for a in two)
+        tunnels = any(a.tunnel is not None for a in two)
         w.figure(
             kind,
             "Models side by side",
@@ -268,11 +272,11 @@ def comparison_figure(
         one = [a for a in analyses if a.curve is not None]
         if not one:
             return None
-        rows = {
+        rows_1d: dict[str, dict[str, Any]] = {
             a.name: {"curve": (a.curve, {"data": a.data}), "derivative": a.curve, "weight_spectra": a.spectra}
             for a in one
         }
-        fig = P.plot_comparison(rows, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3), pyplot=False)
+        fig = P.plot_comparison(rows_1d, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3), pyplot=False)
         w.figure(
             kind,
             "1-D models side by side",
@@ -283,8 +287,10 @@ def comparison_figure(
         with_history = [a for a in analyses if a.history is not None]
         if len(with_history) < 2:
             return None
-        rows = {a.name: {"loss": a.history, "accuracy": a.history} for a in with_history}
-        fig = P.plot_comparison(rows, ["loss", "accuracy"], panel_size=(4.6, 2.6), pyplot=False)
+        rows_training: dict[str, dict[str, Any]] = {
+            a.name: {"loss": a.history, "accuracy": a.history} for a in with_history
+        }
+        fig = P.plot_comparison(rows_training, ["loss", "accuracy"], panel_size=(4.6, 2.6), pyplot=False)
         w.figure(kind, "Training side by side", "One row per model: loss and test accuracy.", fig)
     else:
         raise ValueError(f"unknown comparison {kind!r}; choose from {', '.join(COMPARISONS)}")

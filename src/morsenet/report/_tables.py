@@ -1,9 +1,12 @@
-"""The metrics table of a run (rows, then Markdown or HTML) and one-line model descriptions."""
+"""The metrics table of a run (rows, then a document table) and one-line model descriptions."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
+
+from ..models import config_from_dict
+from ._document import Table
+from ._writers import block_html, block_markdown
 
 COLUMNS = (
     "model",
@@ -22,32 +25,8 @@ COLUMNS = (
 
 
 def describe_model(config: dict[str, Any]) -> str:
-    """A short human description of a model config, e.g. "MLP 2-2x15-1 tanh, BN"."""
-    kind = config.get("kind")
-    act = config.get("activation", "")
-    bn = ", BN" if config.get("batchnorm") else ""
-    if kind == "mlp":
-        widths = list(config.get("widths", []))
-        hidden, parts, k = widths[1:-1], [], 0
-        while k < len(hidden):  # run-length encode repeated widths: 2-2-2-2 -> 2x4
-            j = k
-            while j < len(hidden) and hidden[j] == hidden[k]:
-                j += 1
-            parts.append(f"{hidden[k]}x{j - k}" if j - k > 1 else str(hidden[k]))
-            k = j
-        return f"MLP {'-'.join([str(widths[0]), *parts, str(widths[-1])])} {act}{bn}"
-    if kind == "resnet":
-        head = "" if config.get("input_layer", True) else ", no input layer"
-        return (
-            f"ResNet width {config.get('width')}, {config.get('blocks')} blocks, skip {config.get('skip'):g}, "
-            f"residual {config.get('residual'):g} {act}{bn}{head}"
-        )
-    if kind == "neural_ode":
-        return (
-            f"neural ODE dim {config.get('dim')}, T={config.get('T'):g}, {config.get('steps')} RK4 steps, "
-            f"{config.get('pieces')} pieces, {config.get('vector_field')} {act}"
-        )
-    return str(kind)
+    """A short human description of a model config dict, e.g. "MLP 2-2x15-1 tanh, BN" ("-" without one)."""
+    return config_from_dict(config).describe() if config else "-"
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -80,15 +59,16 @@ def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def metrics_table(metrics: dict[str, Any]) -> Table:
+    """The metrics table as a document block."""
+    rows = [[r[c] for c in COLUMNS] for r in metrics_rows(metrics)]
+    return Table.of(COLUMNS, rows, css="metrics")
+
+
 def render_metrics_table(metrics: dict[str, Any], fmt: str = "markdown") -> str:
     """The metrics table as "markdown" or "html" text."""
-    rows = metrics_rows(metrics)
     if fmt == "markdown":
-        lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
-        lines += ["| " + " | ".join(r[c].replace("|", "\\|") for c in COLUMNS) + " |" for r in rows]
-        return "\n".join(lines)
+        return block_markdown(metrics_table(metrics))
     if fmt == "html":
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in COLUMNS) + "</tr>" for r in rows)
-        return f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        return block_html(metrics_table(metrics))
     raise ValueError(f"fmt must be 'markdown' or 'html', got {fmt!r}")

@@ -142,7 +142,7 @@ def run_study(
 
             t0 = time.perf_counter()
             result = train(
-                mspec.config,
+                mspec.config.to_dict(),
                 data,
                 cfg,
                 seed=study.model_seed(mspec),

@@ -1,19 +1,35 @@
-"""Sweep files: a grid (data sets x models x training settings) times a number of seeds, read from TOML."""
+"""Sweep files: a grid (data sets x models x training settings) times a number of seeds, read from TOML.
+
+A sweep is a small composition of the spec layer (`morsenet.spec`): every value is checked there, at load,
+once; `--quick` shrinks the checked values. Rules: a data set's seed defaults to 0 (a sweep has no
+top-level `seed`; its seeds are the models'); every model has one config (one input dimension per sweep).
+"""
 
 from __future__ import annotations
 
-import copy
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..datasets import DATASETS, Dataset, dataset_parameters
 from ..errors import MorsenetError
-from ..models import normalize_config
-from ..study._config import DatasetSpec, bundled_descriptions
+from ..spec import (
+    QUICK,
+    DatasetSpec,
+    ModelSpec,
+    apply_overrides,
+    bundled_descriptions,
+    check_name,
+    expect,
+    merged_train,
+    parse_datasets,
+    parse_models,
+    quick_dataset,
+    quick_overrides,
+    quick_train,
+    read_toml,
+    train_keys,
+)
 from ..training import TrainConfig
 
 ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
@@ -30,7 +46,11 @@ _TOP_KEYS = (
     "models",
     "training",
 )
-_QUICK = {"seeds": 4, "epochs": 15, "patience": 5, "n_samples": 600}
+
+__all__ = [
+    "ANALYSES", "AnalysisSettings", "Cell", "DatasetSpec", "ModelSpec", "SweepConfig", "TrainingSpec",
+    "bundled_sweeps", "load_sweep", "parse_sweep",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,16 +80,6 @@ class AnalysisSettings:
                 raise MorsenetError(f"analysis.{f.name} must be an integer >= 4, got {v!r}")
             if f.type == "float" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
                 raise MorsenetError(f"analysis.{f.name} must be a number > 0, got {v!r}")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One architecture of the grid: `name`, canonical model `config`, plot `family`, training overrides."""
-
-    name: str
-    config: dict[str, Any]
-    family: str
-    train: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -148,9 +158,9 @@ class SweepConfig:
             "analyses": list(self.analyses),
             "train": self.train.to_dict(),
             "analysis": asdict(self.analysis),
-            "datasets": [{"label": d.label, "name": d.name, **d.params} for d in self.datasets],
+            "datasets": [d.to_dict() for d in self.datasets],
             "models": [
-                {"name": m.name, "family": m.family, **m.config, **({"train": m.train} if m.train else {})}
+                {"name": m.name, "family": m.family, **m.config.to_dict(), **({"train": m.train} if m.train else {})}
                 for m in self.models
             ],
             "training": [{"label": t.label, **t.overrides} for t in self.training],
@@ -164,202 +174,93 @@ class SweepConfig:
         return json.dumps(d, sort_keys=True)
 
 
-def _expect(where: str, value: Any, kind: type | tuple[type, ...], want: str) -> Any:
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+def _count(where: str, value: Any, minimum: int, want: str) -> int:
+    expect(where, value, int, want)
+    if value < minimum:
         raise MorsenetError(f"{where} must be {want}, got {value!r}")
-    return value
+    return int(value)
 
 
-def _label(where: str, value: Any) -> str:
-    _expect(where, value, str, "a string")
-    if not value or any(c in value for c in '/\\\n"') or value != value.strip():
-        raise MorsenetError(f"{where} {value!r} must be a non-empty name without slashes, quotes or edge spaces")
-    return value
-
-
-def _train_overrides(where: str, raw: Any) -> dict[str, Any]:
-    raw = dict(_expect(where, raw, dict, "a table of training settings"))
-    if "max_attempts" in raw:
-        raise MorsenetError(
-            f"{where}: max_attempts is not used in sweeps (every seed is trained once and counted); remove it"
-        )
-    allowed = [f.name for f in fields(TrainConfig) if f.name != "max_attempts"]
-    for key in raw:
-        if key not in allowed:
-            raise MorsenetError(f"{where} has no setting {key!r}; allowed: {', '.join(allowed)}")
-    return raw
-
-
-def _family(config: dict[str, Any]) -> str:
-    kind = config["kind"]
-    if kind == "mlp":
-        hidden = config["widths"][1:-1]
-        narrow = " + bottleneck" if len(hidden) > 2 and min(hidden[1:-1] or [max(hidden)]) < max(hidden) else ""
-        return f"MLP width {max(hidden)}{narrow}"
-    if kind == "resnet":
-        return f"ResNet width {config['width']}, skip {config['skip']:g}, residual {config['residual']:g}"
-    return f"neural ODE dim {config['dim']}"
+def _training(raw: Any, base: TrainConfig) -> tuple[TrainingSpec, ...]:
+    items = [raw] if isinstance(raw, dict) else raw
+    expect("training", items, list, "an array of tables [[training]]")
+    out: list[TrainingSpec] = []
+    for i, item in enumerate(items):
+        where = f"training[{i}]"
+        table = dict(expect(where, item, dict, "a table"))
+        label = check_name(f"{where}.label", table.pop("label", "default" if i == 0 else f"setting{i}"))
+        overrides = train_keys(f"{where} ({label!r})", table, sweep=True)
+        if any(t.label == label for t in out):
+            raise MorsenetError(f"{where}: label {label!r} is used twice; give each training setting a unique label")
+        out.append(TrainingSpec(label, overrides))
+    return tuple(out)
 
 
 def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) -> SweepConfig:
     """Check raw sweep data (as read from TOML) and resolve it into a `SweepConfig`.
 
-    `quick` shrinks the sweep for a smoke test: at most 4 seeds, 15 epochs (patience 5), 600 points.
+    `quick` then shrinks the checked sweep for a smoke test (`morsenet.spec.QUICK`: at most 4 seeds, 15 epochs,
+    patience 5, 400 points, coarse analyses).
 
     Raises:
         MorsenetError: naming the key and what is allowed, for an unknown key, a wrong type or a bad value.
     """
-    data = copy.deepcopy(data)
     for key in data:
         if key not in _TOP_KEYS:
             raise MorsenetError(f"sweep has no key {key!r}; allowed: {', '.join(_TOP_KEYS)}")
-    name = _label("name", data.get("name", Path(source).stem or "sweep"))
-    description = _expect("description", data.get("description", ""), str, "a string")
-    seeds = _expect("seeds", data.get("seeds", 10), int, "an integer >= 1 (seeds per grid cell)")
-    seed_start = _expect("seed_start", data.get("seed_start", 0), int, "an integer >= 0")
-    chunk = _expect("chunk_size", data.get("chunk_size", 25), int, "an integer >= 1 (seeds per task)")
-    if seeds < 1 or seed_start < 0 or chunk < 1:
-        raise MorsenetError(
-            f"need seeds >= 1, seed_start >= 0 and chunk_size >= 1, got seeds={seeds}, "
-            f"seed_start={seed_start}, chunk_size={chunk}"
-        )
-    analyses = _expect("analyses", data.get("analyses", list(ANALYSES)), list, f"a list of {', '.join(ANALYSES)}")
+    name = check_name("name", data.get("name", Path(source).stem or "sweep"), dots=True)
+    description = expect("description", data.get("description", ""), str, "a string").strip()
+    seeds = _count("seeds", data.get("seeds", 10), 1, "an integer >= 1 (seeds per grid cell)")
+    seed_start = _count("seed_start", data.get("seed_start", 0), 0, "an integer >= 0")
+    chunk = _count("chunk_size", data.get("chunk_size", 25), 1, "an integer >= 1 (seeds per task)")
+    analyses = expect("analyses", data.get("analyses", list(ANALYSES)), list, f"a list of {', '.join(ANALYSES)}")
     for a in analyses:
         if a not in ANALYSES:
             raise MorsenetError(f"analyses: unknown analysis {a!r}; choose from {', '.join(ANALYSES)}")
-    train_raw = _train_overrides("train", data.get("train", {}))
-    analysis_raw = dict(_expect("analysis", data.get("analysis", {}), dict, "a table"))
+    train = TrainConfig.from_dict(train_keys("train", data.get("train", {}), sweep=True))
+    analysis_raw = dict(expect("analysis", data.get("analysis", {}), dict, "a table"))
     allowed = [f.name for f in fields(AnalysisSettings)]
     for key in analysis_raw:
         if key not in allowed:
             raise MorsenetError(f"analysis has no setting {key!r}; allowed: {', '.join(allowed)}")
     analysis = AnalysisSettings(**analysis_raw)
-    raw_datasets = _expect("datasets", data.get("datasets", []), list, "an array of tables [[datasets]]")
-    raw_models = _expect("models", data.get("models", []), list, "an array of tables [[models]]")
-    raw_training = data.get("training", [{"label": "default"}])
-    if isinstance(raw_training, dict):
-        raw_training = [raw_training]
-    _expect("training", raw_training, list, "an array of tables [[training]]")
-    if not raw_datasets:
-        raise MorsenetError('sweep has no [[datasets]]; add one, e.g. [[datasets]] name = "circles"')
-    if not raw_models:
-        raise MorsenetError(
-            'sweep has no [[models]]; add one, e.g. [[models]] name = "w3" kind = "mlp" width = 3 depth = 2'
-        )
-    if quick:
-        seeds = min(seeds, _QUICK["seeds"])
-        chunk = min(chunk, _QUICK["seeds"])
-        train_raw["epochs"] = min(train_raw.get("epochs", 300), _QUICK["epochs"])
-        train_raw["patience"] = min(train_raw.get("patience", 100) or _QUICK["patience"], _QUICK["patience"])
-        analysis = AnalysisSettings(
-            **{
-                **asdict(analysis),
-                "tunnel_resolution": 33,
-                "tunnel_radii": 16,
-                "tunnel_angles": 64,
-                "critical_point_starts": 8,
-            }
-        )
-    try:
-        train = TrainConfig.from_dict(train_raw)
-    except MorsenetError as err:
-        raise MorsenetError(f"[train]: {err}") from None
-
-    datasets: list[DatasetSpec] = []
-    built: dict[str, Dataset] = {}
-    for i, raw in enumerate(raw_datasets):
-        where = f"datasets[{i}]"
-        raw = dict(_expect(where, raw, dict, "a table"))
-        if "name" not in raw:
-            raise MorsenetError(f"{where} has no name; choose one of {', '.join(sorted(DATASETS))}")
-        dname = _expect(f"{where}.name", raw.pop("name"), str, "a string")
-        label = _label(f"{where}.label", raw.pop("label", dname))
-        if dname in DATASETS and "seed" in dataset_parameters(dname):
-            raw.setdefault("seed", 0)
-        if (
-            dname == "csv"
-            and isinstance(raw.get("path"), str)
-            and not Path(raw["path"]).is_absolute()
-            and source
-            and not source.startswith("bundled:")
-        ):
-            raw["path"] = str((Path(source).parent / raw["path"]).resolve())
-        if quick and dname in DATASETS and "n_samples" in dataset_parameters(dname):
-            raw["n_samples"] = min(raw.get("n_samples", 2000), _QUICK["n_samples"])
-        spec = DatasetSpec(label, dname, raw)
-        if label in built:
-            raise MorsenetError(f"{where}: label {label!r} is used twice; give each data set a unique label")
-        try:
-            built[label] = spec.build()
-        except MorsenetError as err:
-            raise MorsenetError(f"{where}: {err}") from None
-        datasets.append(spec)
-
-    models: list[ModelSpec] = []
-    for i, raw in enumerate(raw_models):
-        where = f"models[{i}]"
-        raw = dict(_expect(where, raw, dict, "a table"))
-        if "name" not in raw:
-            raise MorsenetError(f'{where} has no name; add name = "..." (a unique label for the architecture)')
-        mname = _label(f"{where}.name", raw.pop("name"))
-        where = f"models[{i}] ({mname!r})"
-        family = raw.pop("family", None)
-        overrides = _train_overrides(f"{where}.train", raw.pop("train", {}))
-        if quick:
-            for key in ("epochs", "patience"):
-                if key in overrides:
-                    overrides[key] = min(overrides[key], _QUICK[key]) if overrides[key] else overrides[key]
-        configs = set()
-        for d in built.values():
-            try:
-                configs.add(json.dumps(normalize_config(raw, input_dim=d.input_dim), sort_keys=True))
-            except MorsenetError as err:
-                raise MorsenetError(f"{where}: {err}") from None
-        if len(configs) > 1:
-            raise MorsenetError(
-                f"{where}: the data sets have different input dimensions; run one sweep per input dimension"
-            )
-        config = json.loads(configs.pop())
-        if any(m.name == mname for m in models):
-            raise MorsenetError(f"{where}: name {mname!r} is used twice; give each model a unique name")
-        if family is not None:
-            _expect(f"{where}.family", family, str, "a string")
-        models.append(ModelSpec(mname, config, family or _family(config), overrides))
-
-    training: list[TrainingSpec] = []
-    for i, raw in enumerate(raw_training):
-        where = f"training[{i}]"
-        raw = dict(_expect(where, raw, dict, "a table"))
-        label = _label(f"{where}.label", raw.pop("label", "default" if i == 0 else f"setting{i}"))
-        overrides = _train_overrides(f"{where} ({label!r})", raw)
-        if quick:
-            for key in ("epochs", "patience"):
-                if key in overrides and overrides[key]:
-                    overrides[key] = min(overrides[key], _QUICK[key])
-        if any(t.label == label for t in training):
-            raise MorsenetError(f"{where}: label {label!r} is used twice; give each training setting a unique label")
-        training.append(TrainingSpec(label, overrides))
-
+    datasets = parse_datasets(data.get("datasets", []), what="sweep", source=source, default_seed=0)
+    models = parse_models(data.get("models", []), datasets, what="sweep", base=train, sweep=True)
+    training = _training(data.get("training", [{"label": "default"}]), train)
     sweep = SweepConfig(
         name,
-        description.strip(),
+        description,
         seeds,
         seed_start,
         chunk,
         tuple(analyses),
         train,
         analysis,
-        tuple(datasets),
-        tuple(models),
-        tuple(training),
+        datasets,
+        models,
+        training,
         source,
     )
-    for cell in sweep.cells():  # every merged training config must be valid
-        try:
-            replace(sweep.train, **{**cell.training.overrides, **cell.model.train})
-        except MorsenetError as err:
-            raise MorsenetError(f"cell {cell.id}: {err}") from None
-    return sweep
+    for m in models:  # every merged training config must be valid
+        for t in training:
+            merged_train(f"cell {datasets[0].label}/{m.name}/{t.label}", train, {**t.overrides, **m.train})
+    return shrink(sweep) if quick else sweep
+
+
+def shrink(sweep: SweepConfig) -> SweepConfig:
+    """The checked `sweep` with the `--quick` limits (`morsenet.spec.QUICK`)."""
+    coarse = {k: min(getattr(sweep.analysis, k), getattr(QUICK, k)) for k in
+              ("tunnel_resolution", "tunnel_radii", "tunnel_angles", "critical_point_starts")}  # fmt: skip
+    return replace(
+        sweep,
+        seeds=min(sweep.seeds, QUICK.seeds),
+        chunk_size=min(sweep.chunk_size, QUICK.seeds),
+        train=quick_train(sweep.train, sweep=True),
+        analysis=replace(sweep.analysis, **coarse),
+        datasets=tuple(quick_dataset(d) for d in sweep.datasets),
+        models=tuple(replace(m, train=quick_overrides(m.train, sweep=True)) for m in sweep.models),
+        training=tuple(replace(t, overrides=quick_overrides(t.overrides, sweep=True)) for t in sweep.training),
+    )
 
 
 def bundled_sweeps() -> dict[str, str]:
@@ -367,30 +268,19 @@ def bundled_sweeps() -> dict[str, str]:
     return bundled_descriptions(__package__, "sweeps")
 
 
-def load_sweep(sweep: str | Path = "default", *, quick: bool = False) -> SweepConfig:
-    """Load a sweep from a .toml path or a bundled name ("default").
+def load_sweep(
+    sweep: str | Path = "default", *, overrides: list[str] | tuple[str, ...] = (), quick: bool = False
+) -> SweepConfig:
+    """Load a sweep from a .toml path or a bundled name ("default"), apply `key=value` overrides, check it.
+
+    Overrides address top-level keys (seeds=8, train.epochs=50, analysis.tunnel_radii=16) and entries:
+    datasets.LABEL.key, models.NAME.key, training.LABEL.key.
 
     Raises:
         MorsenetError: for a missing file, invalid TOML, or an invalid sweep (one line naming the problem).
     """
-    path = Path(sweep)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise MorsenetError(
-                f"no sweep file {str(path)!r}; give a .toml path or one of: {', '.join(bundled_sweeps())}"
-            )
-        source, text = str(path), path.read_text(encoding="utf-8")
-    else:
-        res = resources.files(__package__).joinpath("sweeps", f"{sweep}.toml")
-        if not res.is_file():
-            raise MorsenetError(
-                f"unknown sweep {str(sweep)!r}; give a .toml path or one of: {', '.join(bundled_sweeps())}"
-            )
-        source, text = f"bundled:{sweep}", res.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise MorsenetError(f"{source}: not valid TOML ({err})") from None
+    source, data = read_toml(sweep, package=__package__, folder="sweeps", what="sweep")
+    apply_overrides(data, overrides, what="sweep", keys=_TOP_KEYS)
     try:
         return parse_sweep(data, source=source, quick=quick)
     except MorsenetError as err:

@@ -101,9 +101,9 @@ def summarize(rows: Sequence[Row], order: Sequence[str] | None = None) -> list[G
         acc = np.array(_finite([r.get("best_accuracy") for r in rs]))
         judged = [r["reached_threshold"] for r in rs if isinstance(r.get("reached_threshold"), bool)]
         topo = [r.get("topology") for r in rs if r.get("topology")]
-        pairs = [(r.get("best_accuracy"), r.get("sv_min")) for r in rs]
-        pairs = [(a, s) for a, s in pairs if _finite([a]) and _finite([s])]
-        rho = spearman([a for a, _ in pairs], [s for _, s in pairs]) if pairs else (math.nan,) * 3 + (0,)
+        pairs = [(_finite([r.get("best_accuracy")]), _finite([r.get("sv_min")])) for r in rs]
+        both = [(a[0], s[0]) for a, s in pairs if a and s]
+        rho = spearman([a for a, _ in both], [s for _, s in both]) if both else (math.nan,) * 3 + (0,)
         cps = [r.get("n_critical_points") for r in rs if r.get("n_critical_points") is not None]
         out.append(
             GroupSummary(
@@ -133,18 +133,16 @@ def summarize(rows: Sequence[Row], order: Sequence[str] | None = None) -> list[G
 
 
 def bottleneck_comparisons(groups: Sequence[GroupSummary]) -> list[dict[str, Any]]:
-    """Pairs of MLP cells that differ only by a bottleneck (same data, training, depth, width): their success
-    rates and the difference (bottleneck minus plain) with Newcombe's 95% interval."""
+    """Pairs of cells that differ only by a bottleneck (same kind, data, training, depth, width, ...): their
+    success rates and the difference (bottleneck minus plain) with Newcombe's 95% interval."""
     out = []
-    plain = [g for g in groups if g.first.get("kind") == "mlp" and not g.first.get("bottleneck")]
+    same_keys = ("kind", "dataset", "training", "depth", "width", "batchnorm", "activation")
+    plain = [g for g in groups if not g.first.get("bottleneck")]
     for b in groups:
-        if b.first.get("kind") != "mlp" or not b.first.get("bottleneck"):
+        if not b.first.get("bottleneck"):
             continue
         for p in plain:
-            same = all(
-                b.first.get(k) == p.first.get(k)
-                for k in ("dataset", "training", "depth", "width", "batchnorm", "activation")
-            )
+            same = all(b.first.get(k) == p.first.get(k) for k in same_keys)
             if same and b.n_judged and p.n_judged:
                 d, lo, hi = rate_difference_interval(b.successes, b.n_judged, p.successes, p.n_judged)
                 out.append({"bottleneck": b, "plain": p, "difference": d, "low": lo, "high": hi})

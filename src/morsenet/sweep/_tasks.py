@@ -63,7 +63,7 @@ def _task(sweep: SweepConfig, cell: Cell, seeds: list[int], device: str) -> dict
         "seeds": list(seeds),
         "coords": coords,
         "dataset": {"name": cell.dataset.name, "params": dict(cell.dataset.params)},
-        "model": dict(cell.model.config),
+        "model": cell.model.config.to_dict(),
         "train": train.to_dict(),
         "analyses": list(sweep.analyses),
         "analysis": {k: getattr(sweep.analysis, k) for k in AnalysisSettings.__dataclass_fields__},

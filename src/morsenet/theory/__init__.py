@@ -1,16 +1,16 @@
 """The theory predictor: what the theorems of Kuehn & Kuntz (and KKW-Tunnel) allow an architecture."""
 
+from ..models import graph_bottleneck as graph_bottleneck
 from ._architectures import ACTIVATION_NAMES as ACTIVATION_NAMES
 from ._architectures import MLPArchitecture as MLPArchitecture
 from ._architectures import NeuralODEArchitecture as NeuralODEArchitecture
 from ._architectures import ResNetArchitecture as ResNetArchitecture
+from ._effective import can_enclose_rule as can_enclose_rule
+from ._effective import classify as classify
 from ._from_model import architecture_of as architecture_of
 from ._from_model import numerical_rank as numerical_rank
 from ._predict import CLASSES as CLASSES
 from ._predict import Prediction as Prediction
-from ._predict import can_enclose_rule as can_enclose_rule
-from ._predict import classify as classify
-from ._predict import graph_bottleneck as graph_bottleneck
 from ._predict import predict as predict
 
 __all__ = [
