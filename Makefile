@@ -32,6 +32,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_jacobian.py
 	$(PY) benchmarks/bench_ensemble.py
+	$(PY) benchmarks/bench_forward.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from .._validation import Seed
 from ._common import fold, seeded_init
 from ._config import VECTOR_FIELDS, NeuralODEConfig
-from ._protocol import AffineMap, MorseModel, Params, affine, linear
+from ._protocol import AffineMap, MorseModel, Params, affine, linear, piece
 
 __all__ = ["VECTOR_FIELDS", "NeuralODE"]
 
@@ -67,28 +67,28 @@ class NeuralODE(MorseModel):
         outside = spec.vector_field == "outside"
         weights, biases = params["field_weight"], params["field_bias"]  # (M, pieces, dim, dim), (M, pieces, dim)
 
-        def field(h: Tensor, piece: int) -> Tensor:
-            w, b = weights[:, piece], biases[:, piece]
+        def field(h: Tensor, k: int) -> Tensor:
+            w, b = piece(weights, k, 2), piece(biases, k, 1)
             return act(affine(w, b, h)) if outside else affine(w, b, act(h))
 
         h = linear(params, "lift_layer", x)
         if stop == 1:
             return h
         for step in range(spec.steps):
-            piece = step // per_piece
-            k1 = field(h, piece)
-            k2 = field(h + 0.5 * dt * k1, piece)
-            k3 = field(h + 0.5 * dt * k2, piece)
-            k4 = field(h + dt * k3, piece)
+            k = step // per_piece
+            k1 = field(h, k)
+            k2 = field(h + 0.5 * dt * k1, k)
+            k3 = field(h + 0.5 * dt * k2, k)
+            k4 = field(h + dt * k3, k)
             h = h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
 
     def flow(self, h: Tensor) -> Tensor:
         """The time-T map phi_T of lifted points h (n, dim)."""
         params, buffers = self._own_state()
-        lifted = {**params, "lift_layer.weight": torch.eye(self.spec.dim, dtype=h.dtype)[None],
-                  "lift_layer.bias": torch.zeros(1, self.spec.dim, dtype=h.dtype)}  # fmt: skip
-        return self.stacked_forward(lifted, buffers, h.unsqueeze(0), False, stop=2)[0]
+        lifted = {**params, "lift_layer.weight": torch.eye(self.spec.dim, dtype=h.dtype),
+                  "lift_layer.bias": torch.zeros(self.spec.dim, dtype=h.dtype)}  # fmt: skip
+        return self.stacked_forward(lifted, buffers, h, False, stop=2)
 
     def hidden(self, x: Tensor, layer: int) -> Tensor:
         """1: the lifted point A x + a; 2: the end state phi_T; 3: the logit as (n, 1)."""

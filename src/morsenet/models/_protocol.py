@@ -63,12 +63,23 @@ class ChainStep:
         return jac
 
 
-# ----- operations on stacked parameters (leading model axis M) -----
+# ----- the primitives of a forward pass, for a stack of models (leading model axis M) or for one model -----
+# A model's forward is written once on these: with stacked parameters (M, ...) and points (M, B, d) it runs M
+# models as batched kernels; with one model's own parameters and points (B, d) it runs the plain kernels that
+# nn.Linear and nn.BatchNorm1d run (no model axis to add and remove, which costs more than the layers do for
+# these tiny networks).
 
 
 def affine(w: Tensor, b: Tensor, h: Tensor) -> Tensor:
-    """`h @ W.T + b` per model: h (M, B, in), w (M, out, in), b (M, out) -> (M, B, out)."""
+    """`h @ W.T + b`: stacked h (M, B, in), w (M, out, in), b (M, out) -> (M, B, out); or one model's (B, in)."""
+    if w.dim() == 2:
+        return F.linear(h, w, b)
     return torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
+
+
+def piece(t: Tensor, k: int, dims: int) -> Tensor:
+    """Entry `k` of the axis just before the last `dims` axes (a time piece of stacked or single weights)."""
+    return t.select(t.dim() - dims - 1, k)
 
 
 def linear(p: Params, name: str, h: Tensor) -> Tensor:
@@ -77,9 +88,10 @@ def linear(p: Params, name: str, h: Tensor) -> Tensor:
 
 
 def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, bn: nn.BatchNorm1d) -> Tensor:
-    """Per-model BatchNorm1d of z (M, B, C), updating the running statistics in place when training.
+    """Per-model BatchNorm1d of z (M, B, C) (or one model's (B, C)), updating the running statistics in place
+    when training.
 
-    Training: the batch is laid out as (B, M*C), so `F.batch_norm` treats every (model, feature) pair as its
+    One model: exactly `nn.BatchNorm1d`'s `F.batch_norm` call. A stack: the batch is laid out as (B, M*C), so `F.batch_norm` treats every (model, feature) pair as its
     own channel: it normalises each model's feature over that model's own minibatch and updates its running
     mean and (unbiased) variance with the module's momentum, with the same kernel and the same order of
     summation as `nn.BatchNorm1d` on that model's (B, C) batch. Evaluation: the folded affine map
@@ -91,6 +103,11 @@ def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, 
     if momentum is None:  # cumulative average, as nn.BatchNorm1d: 1 / (batches seen, this one included)
         counter = bn.num_batches_tracked
         momentum = 1.0 / (float(counter) + 1.0) if counter is not None else 0.0
+    if z.dim() == 2:
+        if training:
+            return F.batch_norm(z, mean, var, weight, bias, True, momentum, eps)
+        scale = weight / torch.sqrt(var + eps)
+        return z * scale + (bias - scale * mean)
     if training:
         m, b, c = z.shape
         out = F.batch_norm(
@@ -160,24 +177,43 @@ class MorseModel(nn.Module):
 
         `params` and `buffers` map this module's state-dict names to stacked tensors (M, ...); in training
         mode BatchNorm updates the running statistics in `buffers` in place. With `stop` = l the pass ends
-        after layer l and returns that representation (M, B, width) instead (see `hidden`).
+        after layer l and returns that representation (M, B, width) instead (see `hidden`). Given one model's
+        own (unstacked) tensors and points (B, d) it computes the same for that model: logits (B,).
         """
         raise NotImplementedError
 
     def _own_state(self) -> tuple[Params, Params]:
-        params = {name: p.unsqueeze(0) for name, p in self.named_parameters()}
-        buffers = {name: b.unsqueeze(0) for name, b in self.named_buffers() if b.is_floating_point()}
+        """This model's parameters and floating buffers by state-dict name (the live tensors, not copies)."""
+        refs = self.__dict__.get("_state_refs")
+        if refs is None:  # where each tensor lives; read afresh on every call, so .to() or loading is seen
+            refs = [
+                (f"{prefix}.{attr}" if prefix else attr, module, attr, store)
+                for prefix, module in self.named_modules()
+                for store in ("_parameters", "_buffers")
+                for attr in getattr(module, store)
+            ]
+            self.__dict__["_state_refs"] = refs
+        params: Params = {}
+        buffers: Params = {}
+        for name, module, attr, store in refs:
+            t = getattr(module, store)[attr]
+            if t is None:
+                continue
+            if store == "_parameters":
+                params[name] = t
+            elif t.is_floating_point():
+                buffers[name] = t
         return params, buffers
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits (n,) at points x (n, d): `stacked_forward` for this one model."""
         params, buffers = self._own_state()
         training = self.training
-        out = self.stacked_forward(params, buffers, x.unsqueeze(0), training)[0]
-        if training:
-            for name, b in self.named_buffers():
-                if name.endswith("num_batches_tracked"):
-                    b.add_(1)
+        out = self.stacked_forward(params, buffers, x, training)
+        if training:  # what nn.BatchNorm1d counts in training mode
+            for _, module, attr, store in self.__dict__["_state_refs"]:
+                if attr == "num_batches_tracked" and store == "_buffers":
+                    getattr(module, store)[attr].add_(1)
         return out
 
     def stacked_hidden(self, x: Tensor, layer: int) -> Tensor:
@@ -186,7 +222,7 @@ class MorseModel(nn.Module):
         if layer == self.n_layers + 1:
             return self(x)[:, None]
         params, buffers = self._own_state()
-        return self.stacked_forward(params, buffers, x.unsqueeze(0), self.training, stop=layer)[0]
+        return self.stacked_forward(params, buffers, x, self.training, stop=layer)
 
     # ----- what analyses read -----
 
