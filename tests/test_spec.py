@@ -124,6 +124,23 @@ def test_sweep_overrides():
         load_sweep("default", overrides=["datasets.circles=3"])
 
 
+def test_labels_with_dots_load_and_take_overrides(tmp_path):
+    """docs/sweeps.md labels a training setting "lr0.01": dotted labels load, and `--set` finds them."""
+    data = tomllib.loads(SWEEP.replace('label = "slow"', 'label = "lr0.01"'))
+    apply_overrides(data, ["training.lr0.01.lr=0.02"], what="sweep", keys=list(data))
+    sweep = parse_sweep(data)
+    assert [t.label for t in sweep.training] == ["lr0.01"]
+    assert all(c.train.lr == 0.02 for c in sweep.cells())
+    with pytest.raises(MorsenetError, match="no training setting named 'lr0'"):
+        apply_overrides(tomllib.loads(SWEEP), ["training.lr0.01.lr=0.02"], what="sweep", keys=list(data))
+    study = tomllib.loads(
+        MIXED.replace('label = "line"', 'label = "line.v2"').replace("widths = [2, 2, 1]", "width = 2\ndepth = 1")
+    )
+    assert [d.label for d in parse_study(study).datasets] == ["circles", "line.v2"]
+    with pytest.raises(MorsenetError, match="without slashes, spaces, dots or quotes"):
+        parse_study({**tomllib.loads(MIXED), "models": [{"name": "a.b", "kind": "mlp", "width": 2, "depth": 1}]})
+
+
 def test_override_parsing_and_checker():
     assert parse_override("a.b=[1, 2]") == (["a", "b"], [1, 2])
     assert parse_override("a=word") == (["a"], "word")

@@ -53,7 +53,7 @@ def _gradient_floor_fn(f: object) -> Callable[[Tensor], Tensor] | None:
             size.append(abs(step.skip) + abs(step.residual) * float(torch.linalg.matrix_norm(step.weight)))
             layer_jac.append(a)
             jac = a @ jac
-            h = MorseModel.skip_sum(step, h, y.detach())
+            h = step.combine(h, y.detach())
         v = w_out.expand(n, -1)  # df/dh_l, from the read-out down
         total = torch.linalg.vector_norm(v, dim=1) * torch.linalg.matrix_norm(jac)
         for layer in range(len(steps) - 1, -1, -1):

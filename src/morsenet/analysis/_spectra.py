@@ -181,7 +181,7 @@ def block_jacobian_eigenvalues(resnet: nn.Module, x: Tensor) -> BlockJacobians:
         if step.is_block:
             states.append(h)
             mats.append(step.jacobian(z, slope))
-        h = MorseModel.skip_sum(step, h, a).detach()
+        h = step.combine(h, a).detach()
     if not mats:
         width = steps[-1].weight.shape[0] if steps else d
         empty = torch.zeros(x.shape[0], 0, width, dtype=dtype)

@@ -26,10 +26,8 @@ def execute(args: argparse.Namespace) -> int:
     print("studies (morsenet run NAME):")
     for name, desc in bundled_studies().items():
         print(f"  {name:14s} {desc}")
-    try:
-        from ..sweep import bundled_sweeps
-    except ImportError:
-        return 0
+    from ..sweep import bundled_sweeps
+
     print("sweeps (morsenet sweep NAME):")
     for name, desc in bundled_sweeps().items():
         print(f"  {name:14s} {desc}")

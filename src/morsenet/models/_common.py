@@ -10,7 +10,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .._validation import Seed, as_generator
-from ..errors import MorsenetError
 
 
 @contextlib.contextmanager
@@ -31,13 +30,6 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "leaky_relu": F.leaky_relu,
     "identity": lambda z: z,
 }
-
-
-def activation_fn(name: str) -> Callable[[Tensor], Tensor]:
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise MorsenetError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
 
 
 class FoldableBatchNorm(nn.BatchNorm1d):

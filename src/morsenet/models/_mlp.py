@@ -64,10 +64,6 @@ class MLP(MorseModel):
             h = act(z)
         return h if stop is not None else linear(params, "readout", h).squeeze(-1)
 
-    def hidden(self, x: Tensor, layer: int) -> Tensor:
-        """Representation after hidden layer `layer` (1..n_layers); n_layers + 1 gives the logit as (n, 1)."""
-        return self.stacked_hidden(x, layer)
-
     def named_affine_maps(self) -> list[AffineMap]:
         maps = [
             AffineMap(f"layer {i + 1}", *fold(lin, None if self.norms is None else self.norms[i]))

@@ -21,7 +21,7 @@ class NeuralODE(MorseModel):
     Vector fields: "outside" `f(h, t) = act(W(t) h + b(t))`; "inside" `f(h, t) = W(t) act(h) + b(t)`.
     W(t), b(t) are constant on each of `pieces` equal time intervals; RK4 takes `steps` equal steps
     (a multiple of `pieces`, so no step straddles a switch). dim > input_dim is the augmented case.
-    `seed` initialises the parameters.
+    `seed` initialises the parameters. Layers of `hidden`: 1 the lifted point A x + a, 2 the end state phi_T.
 
     Shapes: forward maps (n_points, input_dim) to logits (n_points,).
     """
@@ -90,10 +90,6 @@ class NeuralODE(MorseModel):
                   "lift_layer.bias": torch.zeros(self.spec.dim, dtype=h.dtype)}  # fmt: skip
         return self.stacked_forward(lifted, buffers, h, False, stop=2)
 
-    def hidden(self, x: Tensor, layer: int) -> Tensor:
-        """1: the lifted point A x + a; 2: the end state phi_T; 3: the logit as (n, 1)."""
-        return self.stacked_hidden(x, layer)
-
     def named_affine_maps(self) -> list[AffineMap]:
         fields = [
             AffineMap(f"field {i + 1}", self.field_weight[i].detach().clone(), self.field_bias[i].detach().clone())
@@ -104,12 +100,3 @@ class NeuralODE(MorseModel):
             *fields,
             AffineMap("readout", *fold(self.readout_layer, None)),
         ]
-
-    def lift(self) -> tuple[Tensor, Tensor]:
-        return fold(self.lift_layer, None)
-
-    def readout(self) -> tuple[Tensor, Tensor]:
-        return fold(self.readout_layer, None)
-
-    def field_maps(self) -> list[tuple[Tensor, Tensor]]:
-        return [(m.weight, m.bias) for m in self.named_affine_maps()[1:-1]]

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ..errors import MorsenetError
 from ._common import ACTIVATIONS
-from ._config import ModelConfig
+from ._config import ModelConfig, graph_bottleneck
 
 Params = dict[str, Tensor]
 
@@ -54,6 +54,11 @@ class ChainStep:
     skip: float
     residual: float
     is_block: bool
+
+    def combine(self, h: Tensor, a: Tensor) -> Tensor:
+        """The step's output `skip * h + residual * a` from its input h and activation a = act(W h + b) (the
+        skip term left out when it is zero: a plain layer may change the width)."""
+        return self.skip * h + self.residual * a if self.skip else self.residual * a
 
     def jacobian(self, z: Tensor, slope: Tensor) -> Tensor:
         """(n, out, in) the step's Jacobian `skip*I + residual*diag(act'(z)) W` given act'(z) = `slope` (n, out)."""
@@ -103,11 +108,8 @@ def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, 
     if momentum is None:  # cumulative average, as nn.BatchNorm1d: 1 / (batches seen, this one included)
         counter = bn.num_batches_tracked
         momentum = 1.0 / (float(counter) + 1.0) if counter is not None else 0.0
-    if z.dim() == 2:
-        if training:
-            return F.batch_norm(z, mean, var, weight, bias, True, momentum, eps)
-        scale = weight / torch.sqrt(var + eps)
-        return z * scale + (bias - scale * mean)
+    if training and z.dim() == 2:
+        return F.batch_norm(z, mean, var, weight, bias, True, momentum, eps)
     if training:
         m, b, c = z.shape
         out = F.batch_norm(
@@ -117,7 +119,9 @@ def batchnorm(p: Params, buffers: Params, name: str, z: Tensor, training: bool, 
         return out.view(b, m, c).transpose(0, 1)
     scale = weight / torch.sqrt(var + eps)
     shift = bias - scale * mean
-    return z * scale.unsqueeze(1) + shift.unsqueeze(1)
+    if z.dim() == 3:  # one (scale, shift) per model, broadcast over its batch
+        scale, shift = scale.unsqueeze(1), shift.unsqueeze(1)
+    return z * scale + shift
 
 
 class MorseModel(nn.Module):
@@ -135,6 +139,7 @@ class MorseModel(nn.Module):
     def __init__(self, spec: ModelConfig) -> None:
         super().__init__()
         self.spec = spec
+        self.checkpoint_meta: dict[str, Any] = {}  # what `load` read beside the weights (empty when built)
 
     # ----- what the config says -----
 
@@ -157,8 +162,6 @@ class MorseModel(nn.Module):
     @property
     def bottleneck(self) -> bool:
         """Whether the width sequence has a bottleneck (`graph_bottleneck`, THEORY.md 1.4)."""
-        from ._config import graph_bottleneck
-
         return graph_bottleneck(self.spec.width_sequence)
 
     def config(self) -> dict[str, Any]:
@@ -216,14 +219,6 @@ class MorseModel(nn.Module):
                     getattr(module, store)[attr].add_(1)
         return out
 
-    def stacked_hidden(self, x: Tensor, layer: int) -> Tensor:
-        """`hidden` through `stacked_forward(stop=layer)`, in the module's current mode."""
-        self.check_layer(layer)
-        if layer == self.n_layers + 1:
-            return self(x)[:, None]
-        params, buffers = self._own_state()
-        return self.stacked_forward(params, buffers, x, self.training, stop=layer)
-
     # ----- what analyses read -----
 
     @property
@@ -232,8 +227,14 @@ class MorseModel(nn.Module):
         raise NotImplementedError
 
     def hidden(self, x: Tensor, layer: int) -> Tensor:
-        """Representation after layer `layer` (1..n_layers); n_layers + 1 gives the logit as (n, 1)."""
-        raise NotImplementedError
+        """Representation after layer `layer` (1..n_layers; see the class's layers); n_layers + 1 gives the
+        logit as (n, 1). Runs `stacked_forward(stop=layer)` in the module's current mode."""
+        if not 1 <= layer <= self.n_layers + 1:
+            raise MorsenetError(f"{self.kind}: layer must be in 1..{self.n_layers + 1}, got {layer}")
+        if layer == self.n_layers + 1:
+            return self(x)[:, None]
+        params, buffers = self._own_state()
+        return self.stacked_forward(params, buffers, x, self.training, stop=layer)
 
     def named_affine_maps(self) -> list[AffineMap]:
         """Every affine map in order of application (eval-mode BatchNorm folded), the read-out last."""
@@ -265,15 +266,5 @@ class MorseModel(nn.Module):
             for s in steps:
                 z = h @ s.weight.T + s.bias
                 zs.append(z)
-                a = self.act(z)
-                h = self.skip_sum(s, h, a)
+                h = s.combine(h, self.act(z))
         return torch.cat(zs, dim=1) if zs else x.new_zeros(len(x), 0)
-
-    @staticmethod
-    def skip_sum(step: ChainStep, h: Tensor, a: Tensor) -> Tensor:
-        """`skip * h + residual * a`, with the skip term left out when it is zero (a plain layer)."""
-        return step.skip * h + step.residual * a if step.skip else step.residual * a
-
-    def check_layer(self, layer: int) -> None:
-        if not 1 <= layer <= self.n_layers + 1:
-            raise MorsenetError(f"{self.kind}: layer must be in 1..{self.n_layers + 1}, got {layer}")

@@ -72,10 +72,6 @@ class ResNet(MorseModel):
             h = skip * h + residual * act(z)
         return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
 
-    def hidden(self, x: Tensor, layer: int) -> Tensor:
-        """Representation after layer `layer` (input layer first, then blocks); n_layers + 1 gives (n, 1) logits."""
-        return self.stacked_hidden(x, layer)
-
     def named_affine_maps(self) -> list[AffineMap]:
         head = [] if self.input_layer is None else [AffineMap("input", *fold(self.input_layer, None))]
         blocks = [
@@ -86,12 +82,10 @@ class ResNet(MorseModel):
 
     def chain(self) -> tuple[ChainStep, ...]:
         maps = self.named_affine_maps()[:-1]
-        steps = []
-        for m in maps:
-            block = m.name != "input"
-            skip, res = (self.spec.skip, self.spec.residual) if block else (0.0, 1.0)
-            steps.append(ChainStep(m.name, m.weight, m.bias, skip, res, block))
-        return tuple(steps)
+        n_head = int(self.spec.input_layer)  # the input layer is a plain layer; the blocks follow it
+        head = [ChainStep(m.name, m.weight, m.bias, 0.0, 1.0, False) for m in maps[:n_head]]
+        blocks = [ChainStep(m.name, m.weight, m.bias, self.spec.skip, self.spec.residual, True) for m in maps[n_head:]]
+        return (*head, *blocks)
 
     # Named parts, for readers that want one map (theory, figures).
     def input_map(self) -> tuple[Tensor, Tensor] | None:

@@ -110,14 +110,11 @@ def _dataset(meta: dict[str, Any], record: dict[str, Any], cache: dict[str, Data
 def _assess(a: ModelAnalysis) -> None:
     """The theory-and-topology assessment; a failure only leaves a note (the figures still draw)."""
     g = a.data.geometry
-    ring_points = None if g is None else a.data.x_test[a.data.y_test > 0.5]
+    ring: dict[str, Any] = {}
+    if g is not None:  # the tunnel test on the data's own disk and ring, with its class-1 test points
+        ring = {"ring": g.ring, "inner_radius": g.disk_radius, "ring_points": a.data.x_test[a.data.y_test > 0.5]}
     try:
-        if g is None:
-            a.assessment = assess_model(a.model, a.box, seed=0)
-        else:
-            a.assessment = assess_model(
-                a.model, a.box, seed=0, ring=g.ring, inner_radius=g.disk_radius, ring_points=ring_points
-            )
+        a.assessment = assess_model(a.model, a.box, seed=0, **ring)
     except Exception as err:  # a failing assessment must not take the figures down with it
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
         a.theory_note = f"theory assessment failed: {type(err).__name__}: {first}"
@@ -132,9 +129,7 @@ def analyze_model(
 ) -> ModelAnalysis:
     """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures."""
     model = load(entry.checkpoint)
-    if not isinstance(model, MorseModel):
-        raise MorsenetError(f"{entry.checkpoint}: {type(model).__name__} is not a morsenet model")
-    meta = dict(getattr(model, "checkpoint_meta", {}) or {})
+    meta = dict(model.checkpoint_meta)
     data = _dataset(meta, entry.metrics, {} if cache is None else cache)
     history = History.from_dict(meta["history"]) if meta.get("history") else None
     a = ModelAnalysis(entry, model, data, history, meta)

@@ -91,11 +91,21 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, *, what: s
         if not isinstance(items, list) or not all(isinstance(it, dict) for it in items):
             raise MorsenetError(f"--set {dotted}: {head} is not an array of tables in the {what} file")
         data[head] = items
-        match = [it for i, it in enumerate(items) if _entry_label(head, it, i) == path[1]]
-        if not match:
-            names = ", ".join(str(_entry_label(head, it, i)) for i, it in enumerate(items))
-            raise MorsenetError(f"--set {dotted}: no {ENTRY_TABLES[head]} named {path[1]!r}; the {what} has: {names}")
-        target, rest = match[0], path[2:]
+        labels = [str(_entry_label(head, it, i)) for i, it in enumerate(items)]
+        # A label may itself hold dots (label = "lr0.01"): take the longest run of parts that names an entry.
+        found = next(
+            (
+                (labels.index(".".join(path[1:k])), k)
+                for k in range(len(path) - 1, 1, -1)
+                if ".".join(path[1:k]) in labels
+            ),
+            None,
+        )
+        if found is None:
+            raise MorsenetError(
+                f"--set {dotted}: no {ENTRY_TABLES[head]} named {path[1]!r}; the {what} has: {', '.join(labels)}"
+            )
+        target, rest = items[found[0]], path[found[1] :]
     elif head in keys:
         target, rest = data, path
     else:

@@ -105,7 +105,7 @@ def parse_datasets(raw: Any, *, what: str, source: str, default_seed: int) -> tu
         if "name" not in params:
             raise MorsenetError(f"{where} has no name; choose one of {', '.join(sorted(DATASETS))}")
         name = expect(f"{where}.name", params.pop("name"), str, "a string")
-        label = check_name(f"{where}.label", params.pop("label", name))
+        label = check_name(f"{where}.label", params.pop("label", name), dots=True)
         if name in DATASETS and "seed" in dataset_parameters(name):
             params.setdefault("seed", default_seed)
         path = params.get("path")
@@ -170,7 +170,7 @@ def parse_models(
         table = dict(expect(f"models[{i}]", item, dict, "a table"))
         if "name" not in table:
             raise MorsenetError(f'models[{i}] has no name; add name = "..." (a unique word for the model)')
-        name = check_name(f"models[{i}].name", table.pop("name"))
+        name = check_name(f"models[{i}].name", table.pop("name"), dots=sweep)  # a study's names are file stems
         where = f"models[{i}] ({name!r})"
         if any(m.name == name for m in out):
             raise MorsenetError(f"{where}: name {name!r} is used twice; give each model a unique name")

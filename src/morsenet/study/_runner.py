@@ -44,29 +44,13 @@ def _write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
-def metrics_table(metrics: dict[str, Any]) -> str:
-    """Markdown table of a run's metrics.json."""
-    rows = [
-        "| model | data | parameters | best test accuracy | best test loss | epochs | seed | attempts (seed: acc) | wall time |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|",
-    ]
-    for name, m in metrics["models"].items():
-        acc = "-" if m["best_test_accuracy"] is None else f"{m['best_test_accuracy']:.3f}"
-        attempts = ", ".join(
-            f"{a['seed']}: {'-' if a['best_accuracy'] is None else format(a['best_accuracy'], '.3f')}"
-            for a in m["attempts"]
-        )
-        rows.append(
-            f"| {name} | {m['dataset']['label']} | {m['parameters']} | {acc} | {m['best_test_loss']:.4g} | "
-            f"{m['epochs_run']} | {m['seed']} | {attempts} | {m['wall_time_s']:.1f} s |"
-        )
-    return "\n".join(rows)
-
-
 def write_basic_report(run_dir: Path, study: Study, metrics: dict[str, Any]) -> None:
-    """report.md with the metrics table; `morsenet.report.build_report` replaces it with the full report."""
+    """report.md with the metrics table (the report's own); `morsenet.report.build_report` replaces it with the
+    full report."""
+    from ..report import render_metrics_table  # the report's plotting stack loads only once a run is done
+
     text = (
-        f"# Study `{study.name}`\n\n{study.description}\n\n## Metrics\n\n{metrics_table(metrics)}\n\n"
+        f"# Study `{study.name}`\n\n{study.description}\n\n## Metrics\n\n{render_metrics_table(metrics)}\n\n"
         "## Figures\n\nFigures are written by `morsenet report RUN_DIR`.\n"
     )
     atomic_write_text(run_dir / "report.md", text)
@@ -142,7 +126,7 @@ def run_study(
 
             t0 = time.perf_counter()
             result = train(
-                mspec.config.to_dict(),
+                mspec.config,
                 data,
                 cfg,
                 seed=study.model_seed(mspec),
@@ -205,10 +189,8 @@ def run_study(
     write_basic_report(partial, study, metrics)
     partial.rename(final)
     if report:
-        try:
-            from ..report import build_report
-        except ImportError:  # the report package is optional while it is being built
-            return final
+        from ..report import build_report
+
         log(f"building figures and report in {final} ...")
         build_report(final, progress=sys.stderr.isatty() if progress is None else progress)
     return final

@@ -188,7 +188,7 @@ def _training(raw: Any, base: TrainConfig) -> tuple[TrainingSpec, ...]:
     for i, item in enumerate(items):
         where = f"training[{i}]"
         table = dict(expect(where, item, dict, "a table"))
-        label = check_name(f"{where}.label", table.pop("label", "default" if i == 0 else f"setting{i}"))
+        label = check_name(f"{where}.label", table.pop("label", "default" if i == 0 else f"setting{i}"), dots=True)
         overrides = train_keys(f"{where} ({label!r})", table, sweep=True)
         if any(t.label == label for t in out):
             raise MorsenetError(f"{where}: label {label!r} is used twice; give each training setting a unique label")

@@ -178,10 +178,8 @@ def progress_bar(it: range, progress: bool | None, desc: str):
         progress = sys.stderr.isatty()
     if not progress:
         return it
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is optional; without it training is silent
-        return it
+    from tqdm.auto import tqdm  # a dependency; imported here so that silent runs never load it
+
     return tqdm(it, desc=desc, leave=False, dynamic_ncols=True)
 
 
