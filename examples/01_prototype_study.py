@@ -6,7 +6,8 @@ each we draw the loss, the decision boundary, the singular values of the input J
 training evolution. The width-2 networks leave a tunnel of blue through the orange ring; the width-3 one can
 close the ring around a minimum.
 
-Run as a script (figures go to --out):  python examples/01_prototype_study.py [--quick] [--out DIR]
+Run as a script (figures go to --out, default runs/example-01; nothing else is written):
+    python examples/01_prototype_study.py [--quick] [--out DIR]
 Or cell by cell ("# %%", e.g. in VS Code or Jupyter with jupytext): figures then display inline. Arguments are
 read with parse_known_args at the top, not in a main(), so that the cells run as they are in a notebook.
 """
@@ -37,7 +38,9 @@ from morsenet.training import TrainConfig, train
 
 parser = argparse.ArgumentParser(description="The prototype's study on morsenet's public API.")
 parser.add_argument("--quick", action="store_true", help="tiny data and a few epochs (a smoke test)")
-parser.add_argument("--out", default="example_figures", help="folder for the figures (default: example_figures)")
+parser.add_argument(
+    "--out", default="runs/example-01", help="folder for the figures, the only place written (default: runs/example-01)"
+)
 args, _ = parser.parse_known_args()  # known args only: a notebook kernel passes its own
 out = Path(args.out)
 out.mkdir(parents=True, exist_ok=True)

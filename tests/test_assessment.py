@@ -108,6 +108,10 @@ def test_one_dimensional_model_skips_topology():
 def test_to_dict_is_json():
     d = assess_model(basin_model(), n_starts=32, resolution=64).to_dict()
     assert json.loads(json.dumps(d)) == d and d["agree"] is True
+    # the field's words: winding number on a circle, encloses the disk, can_enclose, class
+    assert d["winding_number"] == 1 and d["winding_circle_radius"] == 0.3 and d["encloses_disk"] is True
+    assert d["can_enclose"] is True and d["prediction"]["class"] == "morse_generic"
+    assert not {"winding", "winding_radius", "encloses", "cls"} & (set(d) | set(d["prediction"]))
 
 
 @pytest.mark.parametrize(
@@ -121,3 +125,96 @@ def test_to_dict_is_json():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(MorsenetError, match=match):
         assess_model(basin_model(), **kwargs)
+
+
+def _random_width2(depth, scale, seed):
+    """A width-2 tanh MLP with N(0, scale^2 / 2) weights and N(0, scale^2) biases (no BatchNorm)."""
+    model = _build({"kind": "mlp", "widths": [2] + [2] * depth + [1]})
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for lin in [*model.hidden_layers, model.readout]:
+            lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen) * scale / math.sqrt(2))
+            lin.bias.copy_(torch.randn(lin.bias.shape, generator=gen) * scale)
+    return model
+
+
+def test_numerically_degenerate_is_its_own_verdict_and_no_disagreement():
+    # depth 5, weights x 8: every layer has full rank (class none), but at the near-critical point the product of
+    # the layer Jacobians has smallest singular value ~1e-37, far below float64 resolution
+    model = _random_width2(5, 8.0, 1)
+    a = assess_model(model, ((-2.0, 2.0), (-2.0, 2.0)), n_starts=64)
+    assert a.prediction.cls == "none"
+    assert a.critical_points.points == [] and a.critical_points.numerically_degenerate
+    assert a.measured == "numerically_degenerate" and a.agree, a.verdict
+    assert a.numerically_degenerate_sigma_min is not None and a.numerically_degenerate_sigma_min < -20
+    assert any("numerically degenerate" in n for n in a.notes) and "DISAGREEMENT" not in a.verdict
+    # the same point really has a tiny Jacobian product: an independent product of the layer Jacobians
+    p = a.critical_points.numerically_degenerate[0].location
+    with torch.no_grad():
+        h, jac = p.clone(), torch.eye(2, dtype=torch.float64)
+        for lin in model.hidden_layers:
+            w, b = lin.weight.double(), lin.bias.double()
+            z = w @ h + b
+            jac = torch.diag(1 / torch.cosh(z) ** 2) @ w @ jac
+            h = torch.tanh(z)
+    assert float(torch.linalg.svdvals(jac)[-1]) < 1e-20
+
+
+def test_assessment_states_completeness_and_reads_a_disk_ring_geometry():
+    from morsenet.datasets import DiskRing
+
+    geometry = DiskRing(center=(0.2, -0.1), disk_radius=0.35, ring=(0.6, 1.1))
+    a = assess_model(basin_model(), ((-2.2, 2.2), (-2.2, 2.2)), n_starts=64, geometry=geometry)
+    assert a.center == (0.2, -0.1) and a.winding_radius == 0.35
+    assert a.tunnel is not None and a.tunnel.ring == (0.6, 1.1) and a.tunnel.center == (0.2, -0.1)
+    assert a.critical_points.completeness == "complete" and a.completeness == "complete (index-certified)"
+    assert any(n.startswith("critical points: complete") for n in a.notes)
+    assert a.tunnel.status in ("tunnel", "bounded", "no_inner_region", "undecided")
+    d = a.to_dict()
+    assert d["completeness"] == "complete" and json.dumps(d)
+
+
+def _folded(model, center, scale):
+    """The same MLP composed with u -> center + scale * u (folded into its first layer): the model in the frame."""
+    import copy
+
+    out = copy.deepcopy(model)
+    first = out.hidden_layers[0]
+    c, s = torch.tensor(center), torch.tensor(scale)
+    with torch.no_grad():
+        first.bias.add_(first.weight @ c)
+        first.weight.mul_(s)
+    return out
+
+
+@pytest.mark.parametrize("make", [basin_model, line_model])
+def test_standardised_geometry_measures_the_tunnel_in_the_disk_ring_frame(make):
+    from morsenet.datasets import DiskRing
+
+    center, scale = (0.1, -0.05), (1.3, 0.8)
+    box = ((-2.5, 2.5), (-2.5, 2.5))
+    geometry = DiskRing(center=center, disk_radius=0.3, ring=(0.6, 1.1), scale=scale)
+    a = assess_model(make(), box, n_starts=16, resolution=81, geometry=geometry)
+    # independent answer: the folded model f(c + s u) with the plain geometry around 0, on the frame's box
+    frame_box = tuple(((lo - c) / s, (hi - c) / s) for (lo, hi), c, s in zip(box, center, scale))
+    plain = DiskRing(center=(0.0, 0.0), disk_radius=0.3, ring=(0.6, 1.1))
+    b = assess_model(_folded(make(), center, scale), frame_box, n_starts=16, resolution=81, geometry=plain)
+    assert a.tunnel_frame == "disk_ring" and b.tunnel_frame == "data"
+    assert any("disk-and-ring frame" in n for n in a.notes) and a.to_dict()["tunnel_frame"] == "disk_ring"
+    assert a.tunnel is not None and b.tunnel is not None
+    assert a.tunnel.status == b.tunnel.status and a.tunnel.center == (0.0, 0.0)
+    assert a.tunnel.reach_radius == pytest.approx(b.tunnel.reach_radius, rel=1e-6, abs=1e-9)
+    assert a.winding == b.winding
+    assert a.regions is not None and a.regions.box == box  # the regions stay in data coordinates for plotting
+
+
+def test_three_d_geometry_has_no_tunnel_test_but_a_note():
+    from morsenet.datasets import DiskRing
+
+    model = _build({"kind": "mlp", "widths": [3, 3, 1]})
+    geometry = DiskRing(center=(0.0, 0.0, 0.0), disk_radius=0.3, ring=(0.5, 1.0))
+    a = assess_model(model, n_starts=8, geometry=geometry)
+    assert a.tunnel is None and a.regions is None and a.winding is None
+    assert any("3-D disk-and-ring geometry" in n for n in a.notes)
+    with pytest.raises(MorsenetError, match="geometry is 3-D"):
+        assess_model(_build({"kind": "mlp", "widths": [2, 3, 1]}), n_starts=8, geometry=geometry)

@@ -63,3 +63,44 @@ def test_float64_checkpoint_loads_as_float64(tmp_path):
     loaded = morsenet.load(morsenet.save(model, tmp_path / "m.pt"))
     assert loaded.readout.bias.dtype == torch.float64
     assert float(loaded.readout.bias.detach()) == 1 / 3
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"config": "[1, 2]"}, "its model config is a list"),
+        ({"meta": "[]"}, "its metadata is a list"),
+        ({"state_dict": [1, 2]}, "its weights are not a table of named tensors"),
+        ({"state_dict": {"readout.weight": 3}}, "its weights are not a table of named tensors"),
+        ({"config": '{"kind": "mlp", "widths": [2, 2000000000, 1]}'}, "parameters is more than morsenet builds"),
+    ],
+)
+def test_damaged_checkpoints_are_one_line(tmp_path, change, message):
+    model = build_model(dict(kind="mlp", widths=[2, 3, 1]), seed=0)
+    path = morsenet.save(model, tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload.update(change)
+    torch.save(payload, path)
+    with pytest.raises(MorsenetError, match=message) as info:
+        morsenet.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_torch_messages_are_shortened_at_a_word_boundary(tmp_path):
+    model = build_model(dict(kind="mlp", widths=[2, 3, 1]), seed=0)
+    path = morsenet.save(model, tmp_path / "m.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"] = '{"kind": "mlp", "widths": [2, 4, 4, 4, 4, 4, 4, 4, 4, 1]}'
+    torch.save(payload, path)
+    with pytest.raises(MorsenetError) as info:
+        morsenet.load(path)
+    text = str(info.value)
+    inner = text[text.index("(") + 1 : -1]
+    assert inner.endswith(" ...") and len(inner) <= 200 and "\n" not in text
+    with pytest.raises(RuntimeError) as raw:  # torch's own message, whitespace folded
+        build_model(dict(kind="mlp", widths=[2, 4, 4, 4, 4, 4, 4, 4, 4, 1]), seed=0).load_state_dict(
+            payload["state_dict"]
+        )
+    full = " ".join(str(raw.value).split())
+    kept = inner.removesuffix(" ...")
+    assert full.startswith(kept) and full[len(kept)] == " "  # cut between two words, never inside one

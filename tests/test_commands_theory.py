@@ -51,7 +51,7 @@ def test_help_strings_exist():
 def test_theory_widths_json(capsys):
     assert run(theory, ["--widths", "2,1,2,1", "--activation", "tanh", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["cls"] == "degenerate_forced" and d["can_enclose"] is False
+    assert d["class"] == "degenerate_forced" and d["can_enclose"] is False
     assert d["effective_widths"] == [2, 1, 2, 1] and "T3(b)" in d["theorems"]
 
 
@@ -76,17 +76,17 @@ def test_theory_widths_text(capsys):
 def test_theory_forms(capsys, argv, cls, seq):
     assert run(theory, [*argv, "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert (d["cls"], d["effective_widths"]) == (cls, seq)
+    assert (d["class"], d["effective_widths"]) == (cls, seq)
 
 
 def test_theory_of_a_saved_model(capsys, basin_path, tmp_path):
     assert run(theory, [str(basin_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cls"] == "morse_generic"
+    assert json.loads(capsys.readouterr().out)["class"] == "morse_generic"
     zero = _build({"kind": "mlp", "widths": [2, 3, 1]})
     with torch.no_grad():
         zero.readout.weight.zero_()
     assert run(theory, [str(save(zero, tmp_path / "zero.pt")), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cls"] == "constant"
+    assert json.loads(capsys.readouterr().out)["class"] == "constant"
 
 
 @pytest.mark.parametrize(
@@ -114,9 +114,16 @@ def test_analyze_json(capsys, basin_path):
     assert run(analyze, [str(basin_path), "--json", "--starts", "64", "--resolution", "101"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["model"] == str(basin_path)
-    assert d["agree"] is True and d["encloses"] is True and d["winding"] == 1
+    assert d["agree"] is True and d["encloses_disk"] is True and d["winding_number"] == 1
+    assert d["can_enclose"] is True and d["winding_circle_radius"] == 0.3
+    assert not {"cls", "encloses", "winding", "winding_radius"} & (set(d) | set(d["prediction"]))
     assert d["critical_points"]["counts"] == {"minimum": 1, "maximum": 0, "saddle": 3, "degenerate": 0}
-    assert d["tunnel"]["bounded"] is True and d["prediction"]["cls"] == "morse_generic"
+    assert d["tunnel"]["bounded"] is True and d["prediction"]["class"] == "morse_generic"
+    assert d["completeness"] == "complete" and d["tunnel"]["verdict"] == "bounded"
+    assert d["tunnel"]["certificate_kind"] == "closed_curve" and len(d["tunnel"]["certificate"]) >= 3
+    point = d["critical_points"]["points"][0]
+    assert point["critical_set"] == "point" and {"morse_index", "hessian_eigenvalues"} <= set(point)
+    assert not {"continuum", "index", "eigenvalues"} & set(point)
 
 
 def test_analyze_text(capsys, basin_path):
@@ -126,8 +133,13 @@ def test_analyze_text(capsys, basin_path):
         "theory",
         "critical points: 4 critical points: 1 minimum, 3 saddles",
         "winding number around the origin (radius 0.3): 1",
+        "completeness: complete (index-certified)",
+        "certificate: closed_curve",
         "decision regions:",
         "tunnel test: bounded",
+        "encloses the disk: yes",
+        "Morse index 0",
+        "Morse index 1",
         "theory says morse_generic",
     ):
         assert needle in out

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from morsenet.analysis import CriticalPointSearch, find_critical_points, winding_number
+from morsenet.analysis import CellSettings, CriticalPointSearch, find_critical_points, winding_number
 from morsenet.analysis._critical_points import _gradient_floor_fn
 from morsenet.errors import MorsenetError
 from morsenet.models import MLP, ResNet
@@ -131,7 +131,8 @@ def test_quadratics(f, kind, index, eigs):
     torch.testing.assert_close(cp.location, torch.zeros(2, dtype=F64), atol=1e-10, rtol=0)
     torch.testing.assert_close(cp.eigenvalues, torch.tensor(eigs, dtype=F64), atol=1e-8, rtol=0)
     assert result.counts[kind] == 1 and sum(result.counts.values()) == 1
-    assert cp.n_merged == result.n_converged == 256
+    assert cp.n_merged == result.n_converged == 256 + result.n_deterministic_starts
+    assert result.completeness == "complete"
 
 
 def test_shifted_minimum_location():
@@ -158,7 +159,7 @@ def test_lines_of_degenerate_points_are_merged_into_three_continua():
         assert p.kind == "degenerate" and p.continuum
         assert p.null_directions.shape == (1, 2)
         assert abs(float(p.null_directions[0, 1])) == pytest.approx(1.0, abs=1e-8)  # null direction = y axis
-        assert p.n_merged > 10 and p.members.shape == (p.n_merged, 2)
+        assert p.n_merged > 10 and p.members.shape[0] >= p.n_merged and p.members.shape[1] == 2  # + traced ends
         assert float(p.members[:, 1].max() - p.members[:, 1].min()) > 3.0  # spans the box along the line
         assert p.index == (1 if abs(float(p.location[0])) < 0.5 else 0)  # x = 0 is a ridge, x = +-1 are valleys
     assert result.counts["degenerate"] == 3
@@ -251,23 +252,57 @@ def test_random_width2_tanh_mlps_have_no_critical_points(depth):
         assert result.points == [], (depth, seed, result.summary())
 
 
+def random_model(depth: int, scale: float, seed: int):
+    """`random_mlp` with the same weights as a morsenet MLP (so the search sees its layer chain)."""
+    gen = torch.Generator().manual_seed(seed)
+    widths = [2] + [2] * depth + [1]
+    maps = [
+        (
+            torch.randn(b, a, generator=gen, dtype=F64) * scale / math.sqrt(a),
+            torch.randn(b, generator=gen, dtype=F64) * scale,
+        )
+        for a, b in zip(widths[:-1], widths[1:])
+    ]
+    model = MLP(widths, "tanh", False)
+    with torch.no_grad():
+        for lin, (w, b) in zip([*model.hidden_layers, model.readout], maps):
+            lin.weight.copy_(w.float())
+            lin.bias.copy_(b.float())
+    return model
+
+
 @pytest.mark.parametrize("depth", [3, 5, 7])
-def test_heavily_saturated_width2_mlps_with_preactivations(depth):
-    for seed in range(3):
-        f, pre = random_mlp(depth, 8.0, seed)
-        result = find_critical_points(f, BIG, seed=seed, n_starts=128, preactivations=pre)
+def test_heavily_saturated_width2_morsenet_mlps_have_no_critical_points_without_a_cutoff(depth):
+    # Exact sech^2 slopes: a saturated tail keeps its true (tiny, resolved) gradient, so no pre-activation
+    # cutoff is needed (the old default cutoff 12 let a point with max |z| = 11.97 through).
+    for seed in range(2):
+        model = random_model(depth, 8.0, seed)
+        result = find_critical_points(model, BIG, seed=seed, n_starts=64, cells=CellSettings(per_axis=3))
         assert result.points == [], (depth, seed, result.summary())
+        # what float64 cannot resolve is listed apart, with a Jacobian product below float64 resolution
+        assert all(p.product_sigma_min_log10 < math.log10(64 * 2.3e-16) for p in result.numerically_degenerate)
 
 
-def test_preactivation_bound_removes_a_numerical_bottleneck():
-    # Scale 8 saturates a first-layer neuron (|z| ~ 15, tanh' ~ 1e-13): numerically the net is a [2,1,...]
-    # bottleneck and shows a fake critical continuum; only the pre-activations reveal it.
+def test_large_weight_depth5_width2_nets_give_no_critical_point():
+    # The issue's false positive: depth 5, weights x 8, well-conditioned; more seeds than above.
+    for seed in range(3, 7):
+        result = find_critical_points(
+            random_model(5, 8.0, seed), BIG, seed=0, n_starts=32, cells=CellSettings(per_axis=3)
+        )
+        assert result.points == [], (seed, result.summary())
+
+
+def test_preactivation_bound_is_opt_in_for_plain_callables():
+    # Scale 8 saturates a first-layer neuron (|z| ~ 15): autograd's 1 - tanh^2 has no relative accuracy there,
+    # so a plain callable shows a fake critical continuum; an explicit bound on the pre-activations removes it,
+    # and the same weights as a morsenet MLP need no bound (exact slopes).
     f, pre = random_mlp(4, 8.0, 5)
     blind = find_critical_points(f, BIG, seed=5, n_starts=128)
     assert blind.points and all(p.degenerate for p in blind.points)
-    seeing = find_critical_points(f, BIG, seed=5, n_starts=128, preactivations=pre)
-    assert seeing.points == [] and seeing.n_rejected > 0
+    seeing = find_critical_points(f, BIG, seed=5, n_starts=128, preactivations=pre, preactivation_bound=12.0)
+    assert seeing.n_rejected > 0 and all(p.max_preactivation <= 12.0 for p in seeing.points)
     assert float(pre(blind.points[0].location[None]).abs().max()) > 12
+    assert find_critical_points(random_model(4, 8.0, 5), BIG, seed=5, n_starts=128).points == []
 
 
 def _set_mlp(widths, weights):
@@ -406,6 +441,8 @@ def test_to_dict_is_json():
     d = find_critical_points(double_well_lines, BIG, n_starts=64).to_dict()
     assert json.loads(json.dumps(d)) == d
     assert d["n_continua"] == 3 and "extent" in d["points"][0]
+    assert [p["critical_set"] for p in d["points"]] == ["line"] * 3 and "continuum" not in d["points"][0]
+    assert d["points"][0]["morse_index"] == 0 and len(d["points"][0]["hessian_eigenvalues"]) == 2
 
 
 def test_output_of_shape_n_by_1_is_accepted():
@@ -453,3 +490,21 @@ def test_winding_number_undefined_when_the_gradient_vanishes_on_the_circle():
         winding_number(DegenerateLine(), (0.0, 0.0), 1.0)
     with pytest.raises(MorsenetError, match="radius"):
         winding_number(paraboloid, (0.0, 0.0), -1.0)
+
+
+@pytest.mark.parametrize("n_starts", [32, 256])
+def test_bottleneck_critical_line_is_one_entry_with_its_extent_and_null_direction(n_starts):
+    # [2,1,2,1]: s = x1 + 0.5 x2 + 0.2, Phi = tanh(tanh(s) + 1) - tanh(tanh(s) - 1) is even in s, so the whole
+    # line s = 0 is critical; in [-2, 2]^2 it runs from (-1.2, 2) to (0.8, -2), length sqrt(20)
+    model = _set_mlp([2, 1, 2, 1], [([[1.0, 0.5]], [0.2]), ([[1.0], [1.0]], [1.0, -1.0]), ([[1.0, -1.0]], [0.0])])
+    r = find_critical_points(model, BIG, n_starts=n_starts, seed=1)
+    [line] = r.points
+    assert line.kind == "degenerate" and line.continuum and r.counts["degenerate"] == 1
+    assert line.length == pytest.approx(math.sqrt(20), rel=1e-6)
+    ends = sorted(tuple(round(v, 6) for v in e.tolist()) for e in line.endpoints)
+    assert ends == [(-1.2, 2.0), (0.8, -2.0)]
+    u = line.null_directions[0]
+    assert abs(float(u @ torch.tensor([1.0, 0.5], dtype=F64))) < 1e-8  # along the line
+    assert float((line.members @ torch.tensor([1.0, 0.5], dtype=F64) + 0.2).abs().max()) < 1e-8
+    assert r.completeness == "lower_bound" and all("continuum" in c.reason for c in r.unresolved_cells)
+    assert "isolated" not in r.summary()

@@ -161,3 +161,79 @@ def test_cuda_ensemble_equals_cpu_or_says_it_is_unavailable(data):
     gpu = train_ensemble(cfg, data, config, seeds=[0, 1], device="cuda", progress=False)
     for k in cpu.state:
         torch.testing.assert_close(gpu.state[k], cpu.state[k], rtol=1e-5, atol=1e-5)
+
+
+# ----- the fused update, the memory estimate and chunking -----
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_flat_adam_is_torch_adam(fused):
+    """The one flat update (fused kernel, or the written-out single-tensor update) is torch.optim.Adam's."""
+    from morsenet.ensemble._adam import FlatAdam
+
+    gen = torch.Generator().manual_seed(0)
+    start = torch.randn(50, generator=gen, dtype=torch.float64)
+    grads = [torch.randn(50, generator=gen, dtype=torch.float64) for _ in range(6)]
+    ours = FlatAdam(50, start, lr=0.03)
+    ours.fused = fused
+    p = start.clone()
+    ref = start.clone().requires_grad_(True)
+    opt = torch.optim.Adam([ref], lr=0.03)
+    for g in grads:
+        ours.step(p, g)
+        ref.grad = g.clone()
+        opt.step()
+    torch.testing.assert_close(p, ref.detach(), rtol=1e-14, atol=1e-15)
+    assert ours.fused == fused
+
+
+def test_memory_estimate_counts_the_saved_activations():
+    """A depth-L width-w BatchNorm MLP saves, per minibatch of B points: the input (d x B), and per layer the
+    linear output, the tanh output (w x B each) and the batch mean and inverse std (w each)."""
+    from morsenet.ensemble import estimate_memory
+
+    data = make_circles(240, seed=0)
+    for depth, width, batch in [(3, 2, 16), (5, 3, 40)]:
+        est = estimate_memory(
+            dict(kind="mlp", width=width, depth=depth, batchnorm=True), data, TrainConfig(batch_size=batch)
+        )
+        assert est.activations == 4 * (2 * batch + depth * (2 * width * batch + 2 * width))
+        n_params = 2 * width + width + (depth - 1) * (width * width + width) + 2 * depth * width + width + 1
+        assert est.per_model > 5 * 4 * n_params + 2 * est.activations
+        assert est.fixed == 240 * 3 * 4 and est.total(10) == est.fixed + 10 * est.per_model
+        assert est.max_models(est.total(7)) == 7 and est.max_models(est.total(7) - 1) == 6
+    est64 = estimate_memory(dict(kind="mlp", width=2, depth=3, batchnorm=True), data, TrainConfig(dtype="float64"))
+    assert est64.activations == 8 * (2 * 128 + 3 * (2 * 2 * 128 + 2 * 2))
+
+
+def test_chunks_that_fit_the_memory_budget_give_the_same_models(data):
+    from morsenet.ensemble import estimate_memory
+
+    cfg = CONFIGS["mlp_batchnorm"]
+    config = TrainConfig(epochs=5, batch_size=64, patience=2, lr=0.02, dtype="float64")
+    seeds = [0, 1, 2, 3, 4]
+    whole = train_ensemble(cfg, data, config, seeds=seeds, progress=False)
+    budget = estimate_memory(cfg, data, config).total(2)  # two models at a time: chunks of 2, 2 and 1
+    chunked = train_ensemble(cfg, data, config, seeds=seeds, progress=False, memory_budget=budget)
+    assert chunked.seeds == seeds
+    # Each model trains alone either way; only the batched kernels' last bits may depend on M.
+    for a, b in zip(whole.histories, chunked.histories):
+        assert (a.best_epoch, a.stopped_early, a.epochs_run) == (b.best_epoch, b.stopped_early, b.epochs_run)
+        for key in ("train_loss", "test_loss", "test_accuracy"):
+            torch.testing.assert_close(getattr(b, key), getattr(a, key), rtol=1e-10, atol=1e-12)
+    for k in whole.state:
+        torch.testing.assert_close(chunked.state[k], whole.state[k], rtol=1e-10, atol=1e-12, msg=k)
+
+
+def test_memory_budget_errors(data):
+    cfg = dict(kind="mlp", widths=[2, 2, 1])
+    with pytest.raises(MorsenetError, match="one model needs about .* MiB but only .* are available on cpu"):
+        train_ensemble(cfg, data, seeds=[0], memory_budget=1000)
+    with pytest.raises(MorsenetError, match="memory_budget must be a positive number of bytes"):
+        train_ensemble(cfg, data, seeds=[0], memory_budget=-5)
+
+
+def test_cuda_absent_is_a_clear_error_on_any_machine(data, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(MorsenetError, match=r"device 'cuda:0' is not available \(torch.cuda.is_available\(\) is false"):
+        train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=[0], device="cuda:0")

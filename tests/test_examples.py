@@ -17,8 +17,8 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("[0-9]
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_in_quick_mode(path, tmp_path, monkeypatch):
-    out = tmp_path / "figures"
-    monkeypatch.setattr(sys, "argv", [str(path), "--quick", "--out", str(out)])
+    monkeypatch.chdir(tmp_path)  # without --out: the default folder, under runs/, and nothing else is written
+    monkeypatch.setattr(sys, "argv", [str(path), "--quick"])
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: one thread avoids waiting on descheduled threads on a busy machine
     try:
@@ -26,6 +26,8 @@ def test_example_runs_in_quick_mode(path, tmp_path, monkeypatch):
     finally:
         torch.set_num_threads(threads)
         plt.close("all")
+    (out,) = (tmp_path / "runs").iterdir()
+    assert [p.name for p in tmp_path.iterdir()] == ["runs"] and out.name.startswith("example-")
     written = {p.name for p in out.iterdir()}
     assert written and all(p.stat().st_size > 0 for p in out.iterdir())
     if path.stem == "01_prototype_study":
@@ -35,5 +37,6 @@ def test_example_runs_in_quick_mode(path, tmp_path, monkeypatch):
 def test_examples_use_only_the_public_api():
     for path in EXAMPLES:
         text = path.read_text(encoding="utf-8")
+        assert "example_figures" not in text  # no folder in the repository root
         assert "._" not in text.replace("__main__", ""), f"{path.name} imports a private module"
         assert "# %%" in text and text.startswith('"""')

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from morsenet.errors import MorsenetError
-from morsenet.models import ACTIVATIONS, MLP, NeuralODE, ResNet, build_model, mlp_widths, normalize_config
+from morsenet.models import ACTIVATIONS, MLP, MorseModel, NeuralODE, ResNet, build_model, mlp_widths, normalize_config
 
 CONFIGS = {
     "mlp_width2": dict(kind="mlp", width=2, depth=15, batchnorm=True),
@@ -197,3 +197,22 @@ def test_training_mode_forward_counts_batches_like_batchnorm():
     for k, v in reference.state_dict().items():
         torch.testing.assert_close(model.state_dict()[k], v)
     assert int(model.norms[0].num_batches_tracked) == 2
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_initial_parameters_are_the_built_models_parameters(name):
+    """Drawing a model's starting parameters without building it gives exactly what building it gives."""
+    template = build_model(CONFIGS[name], seed=0, input_dim=2)
+    for seed in (0, 3, 2**40):
+        built = dict(build_model(CONFIGS[name], seed=seed, input_dim=2).named_parameters())
+        drawn = template.initial_parameters(seed)
+        assert list(drawn) == list(built)
+        for k, v in built.items():
+            assert torch.equal(drawn[k], v) and drawn[k].dtype == torch.float32, k
+
+
+def test_initial_parameters_fallback_builds_the_model():
+    model = build_model(CONFIGS["mlp_width3"], seed=0, input_dim=2)
+    drawn = MorseModel.initial_parameters(model, 5)  # the base class's generic version
+    built = dict(build_model(CONFIGS["mlp_width3"], seed=5, input_dim=2).named_parameters())
+    assert all(torch.equal(drawn[k], v) for k, v in built.items())

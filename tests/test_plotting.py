@@ -236,7 +236,7 @@ def test_critical_points_are_marked_on_singular_value_maps(res, which, grid):
     (line,) = _gid(ax, "critical-continuum")  # the continuum's extent
     assert line.get_xydata().tolist() == [[0.0, -0.8], [0.0, 0.8]]
     assert (ax.get_xlim(), ax.get_ylim()) == (plain.get_xlim(), plain.get_ylim())  # markers do not move the view
-    assert len(ax.get_legend().get_texts()) == 5 and not plain.collections[-1].get_gid()
+    assert len(ax.get_legend().get_texts()) == 5 and plain.collections[-1].get_gid() == "singular-value-map"
 
 
 def _overlay(res, status):
@@ -288,3 +288,269 @@ def test_comparison_rows_carry_markers_and_tunnels(res):
     for ax in (boundary, grad, hidden):
         assert sum(len(m.get_offsets()) for m in _gid(ax, "critical-points")) == len(CPS)
     assert _gid(boundary, "tunnel-outline") and _gid(boundary, "narrowest-chord")
+
+
+# ----- figures a researcher can publish: colours, colour scales, legends, numbering, sizes -----
+
+
+def _kind_marks(ax):
+    return {m.get_label(): matplotlib.colors.to_hex(m.get_facecolor()[0]) for m in _gid(ax, "critical-points")}
+
+
+def test_marker_colours_follow_the_kind(res):
+    from morsenet.plotting._style import KIND_MARKERS
+
+    ax = plot_critical_points(CPS, _axes())
+    colours = _kind_marks(ax)
+    assert colours["minimum"] == matplotlib.colors.to_hex("tab:green")
+    assert colours["maximum"] == matplotlib.colors.to_hex("tab:red")
+    assert colours["saddle"] == "#000000"
+    assert colours["degenerate continuum"] == matplotlib.colors.to_hex(KIND_MARKERS["continuum"][1])
+
+
+def test_pngs_are_true_colour_and_keep_the_marker_colours(res, tmp_path):
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 3))
+    ax = fig.add_subplot()
+    plot_singular_value_map(res.grad, ax, critical_points=[_cp([0.0, 0.0], "minimum")], colorbar=False)
+    (path,) = save_figure(fig, tmp_path / "m", dpi=60)
+    with Image.open(path) as im:
+        assert im.mode in ("RGB", "RGBA")  # no palette: colours are the figure's own
+        pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
+    green = np.array(matplotlib.colors.to_rgb("tab:green")) * 255
+    assert (np.abs(pixels - green).max(axis=1) <= 1).sum() >= 5  # the minimum marker is drawn in its green
+
+
+def _tiny_singular_values(res):
+    """A JacobianGrid whose min singular values span 0 to 6e-6 with median about 1e-9 (a width-2 model's)."""
+    g = res.hidden
+    r2 = (g.points**2).sum(-1)
+    low = 6e-6 * 10.0 ** (-6.0 * r2 / r2.max())  # 6e-6 at the centre down to 6e-12 in the corners
+    low[0, 0] = 0.0
+    sv = torch.stack([torch.ones_like(low), low], dim=-1)
+    return dataclasses.replace(g, singular_values=sv)
+
+
+def test_min_singular_value_map_is_logarithmic_with_limits_from_the_data(res):
+    from matplotlib.colors import LogNorm
+
+    grid = _tiny_singular_values(res)
+    ax = plot_singular_value_map(grid, _axes(), which="min")
+    (cs,) = _gid(ax, "singular-value-map")
+    values = grid.min_singular_value.numpy()
+    positive = values[values > 0]
+    assert isinstance(cs.norm, LogNorm)
+    assert cs.norm.vmax == pytest.approx(positive.max())
+    assert cs.norm.vmin == pytest.approx(np.quantile(positive, 0.02))
+    assert cs.norm.vmax < 1e-5  # not a fixed 0..1e-4 scale
+    bands = np.unique(np.digitize(values, cs.levels))
+    assert len(bands) >= 20  # the map is not one uniform field
+    assert cs.colorbar is not None and cs.colorbar.ax.get_yscale() == "log"
+    assert cs.extend == "min"  # the zero is below the lower limit, and the colour bar says so
+
+
+@pytest.mark.parametrize("draw", ["decision_boundary", "level_sets", "min_sv", "gradient_norm", "weight_heatmaps"])
+def test_every_map_has_a_colour_bar(res, draw):
+    ax = CASES[draw](res, _axes())
+    mappables = ax.images + [c for c in ax.collections if getattr(c, "colorbar", None) is not None]
+    assert any(getattr(m, "colorbar", None) is not None for m in mappables)
+
+
+def _overlaps(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("case", ["boundary", "dataset", "sv", "points", "tunnel"])
+def test_legends_stay_off_the_data(res, case):
+    fig = Figure(figsize=(6.2, 6.4))
+    ax = fig.add_subplot()
+    if case == "boundary":
+        plot_decision_boundary(res.pred, ax, data=res.data, critical_points=CPS, tunnel=_overlay(res, "tunnel"))
+    elif case == "dataset":
+        plot_dataset(res.data, ax)
+    elif case == "sv":
+        plot_singular_value_map(res.grad, ax, critical_points=CPS, legend=True)
+    elif case == "points":
+        plot_critical_points(CPS, ax)
+    else:
+        plot_tunnel(_overlay(res, "tunnel"), ax)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from morsenet.plotting import grid_spacing
+
+    grid_spacing(fig, bottom=1.7)
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    legend = ax.get_legend()
+    assert legend is not None
+    assert not _overlaps(legend.get_window_extent(renderer), ax.get_window_extent(renderer))
+
+
+def test_level_sets_are_centred_at_zero_with_the_zero_level_marked():
+    pred = prediction_grid(lambda x: 2.0 * _basin(x) + 0.3, TUNNEL_BOX, 41)  # logits from -0.4 to 4.5
+    ax = plot_level_sets(pred, _axes())
+    (cs,) = _gid(ax, "level-sets")
+    (zero,) = _gid(ax, "zero-level")
+    z = pred.logits.numpy()
+    assert cs.norm.vmin == pytest.approx(-cs.norm.vmax) and cs.norm.vmax == pytest.approx(np.abs(z).max())
+    assert 0.0 in list(cs.levels) and list(zero.levels) == [0.0]
+    assert z.min() < 0 < z.max()
+    mid = cs.cmap(cs.norm(0.0))
+    assert np.allclose(mid[:3], matplotlib.colormaps["RdBu_r"](0.5)[:3])  # the centre colour sits at logit 0
+
+
+def _hand_spectra():
+    w1 = torch.tensor([[1.0, -6.18], [0.5, 2.0]])
+    w2 = torch.tensor([[0.3, -0.2]])
+    return weight_spectra([w1, w2])
+
+
+def test_weight_heatmaps_fit_their_limits_and_mark_overflow():
+    spectra = _hand_spectra()
+    ax = plot_weight_heatmaps(spectra, _axes())
+    im = _gid_image(ax)
+    assert im.get_clim() == pytest.approx((0.0, 6.18))
+    assert im.colorbar.extend == "neither"
+    assert "input" in ax.get_xlabel() and "output" in ax.get_ylabel()
+    ax = plot_weight_heatmaps(spectra, _axes(), vmax=5.0)
+    im = _gid_image(ax)
+    assert im.get_clim() == (0.0, 5.0) and im.colorbar.extend == "max"
+    assert "clipped at 5" in im.colorbar.ax.get_ylabel() and "6.18" in im.colorbar.ax.get_ylabel()
+    assert matplotlib.colors.to_hex(im.cmap.get_over()) == matplotlib.colors.to_hex("red")
+    ax = plot_weight_heatmaps(spectra, _axes(), signed=True)
+    im = _gid_image(ax)
+    assert im.get_clim() == pytest.approx((-6.18, 6.18))
+    assert np.nanmin(im.get_array()) == pytest.approx(-6.18)  # the signed values, not |W|
+
+
+def _gid_image(ax):
+    (im,) = [i for i in ax.images if i.get_gid() == "weights"]
+    return im
+
+
+def test_layers_are_numbered_from_one_everywhere(res):
+    spectra = res.spectra  # layer 1, layer 2, readout
+    names = spectra.names
+    assert names[0] == "layer 1"
+    compact = plot_weight_spectra(spectra, _axes(), compact=True)
+    xs = sorted({float(x) for c in compact.collections for x in c.get_offsets()[:, 0]})
+    assert xs == [1.0, 2.0, 3.0]
+    full = plot_weight_spectra(spectra, _axes())
+    assert list(full.get_xticks()) == [1, 2, 3] and [t.get_text() for t in full.get_xticklabels()] == names
+    heat = plot_weight_heatmaps(spectra, _axes())
+    assert [t.get_text() for t in heat.get_xticklabels()] == names
+    grid = plot_snapshots(res.snapshots, pyplot=False)
+    sv_axes = [a for a in grid.axes if "weight SVs" in a.get_title()]
+    assert sv_axes and all(min(x for c in a.collections for x in c.get_offsets()[:, 0]) == 1.0 for a in sv_axes)
+
+
+def test_comparison_text_is_readable_at_page_width(res):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from morsenet.plotting import readable_fontsize
+
+    row = {
+        "decision_boundary": (res.pred, {"data": res.data, "colorbar": False, "legend": False}),
+        "level_sets": res.pred,
+        "max_singular_value": res.grad,
+        "min_singular_value": res.hidden,
+        "weight_spectra": (res.spectra, {"compact": True}),
+    }
+    fig = plot_comparison({"a": row, "b": row}, list(row), panel_size=(3.9, 3.3), pyplot=False)
+    FigureCanvasAgg(fig).draw()
+    width = fig.get_size_inches()[0]
+    floor = readable_fontsize(width)
+    assert floor * (1200 / (width * 72)) >= 9 - 1e-9  # 9 px high when the page shows it 1200 px wide
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
+    assert sizes and min(sizes) >= floor
+
+
+def test_training_gif_is_large_with_colour_bar_and_tunnel_outline(res, tmp_path):
+    from PIL import Image
+
+    tunnel = _overlay(res, "tunnel")
+    mask = (res.pred.points.norm(dim=-1) < 0.6).numpy()  # a disk: its outline must show
+    path = animate_snapshots(
+        res.snapshots, tmp_path / "evo.gif", data=res.data, tunnel=tunnel, outlines=[("tunnel", mask), None]
+    )
+    with Image.open(path) as im:
+        assert im.size[0] >= 1000 and im.size[1] >= 450
+        frame = np.asarray(im.convert("RGB")).reshape(-1, 3).astype(float)
+    magenta = np.array([255.0, 0.0, 255.0])
+    assert (np.abs(frame - magenta).max(axis=1) < 40).sum() > 20  # the outline is drawn on the first frame
+    with pytest.raises(ValueError, match="outlines"):
+        animate_snapshots(res.snapshots, tmp_path / "x.gif", outlines=[None])
+
+
+def test_gif_frames_carry_a_colour_bar(res):
+    from morsenet.plotting._figures import _draw_snapshot
+
+    fig = Figure(figsize=(8, 4))
+    a, b = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    _draw_snapshot(res.snapshots[0], a, b, data=res.data, sv_top=None, colorbar=True)
+    assert a.images[0].colorbar is not None
+
+
+def test_surface_has_no_seams(res):
+    ax = plot_surface(res.pred, _axes("3d"), max_cells=10)
+    (surf,) = [c for c in ax.collections if c.get_gid() == "surface"]
+    assert not surf.get_antialiased() if np.ndim(surf.get_antialiased()) == 0 else not any(surf.get_antialiased())
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(ax.figure).draw()
+    assert len(surf.get_paths()) == 10 * 10  # thinned to 11 nodes per axis: 10 x 10 facets, both ends kept
+    faces, edges = surf.get_facecolor(), surf.get_edgecolor()
+    assert len(faces) == len(edges) == 100 and np.allclose(faces, edges)  # edges in the facet's own colour
+    assert surf.get_linewidth()[0] > 0
+
+
+def test_an_undecided_tunnel_test_is_outlined_in_grey(res):
+    if not hasattr(res.bounded, "verdict"):
+        pytest.skip("this analysis version has no undecided tunnel verdict")
+    undecided = dataclasses.replace(res.bounded, verdict="undecided")
+    assert undecided.status == "undecided"
+    ax = plot_tunnel(undecided, _axes())
+    (outline,) = _gid(ax, "undecided-outline")
+    assert matplotlib.colors.to_hex(outline.get_edgecolor()[0]) == matplotlib.colors.to_hex("0.45")
+    assert not _gid(ax, "bounded-outline") and not _gid(ax, "tunnel-outline")
+    assert "undecided" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_certificates_are_drawn_and_undecided_is_never_bounded(res):
+    """The tunnel's certificate is the checked path to the edge; the bounded one a closed curve around the disk;
+    an undecided test shows its reason, in grey, without a certificate."""
+    t, b = res.tunnel, res.bounded
+    assert t.status == "tunnel" and t.certificate_kind == "path" and b.status == "bounded"
+    ax = plot_tunnel(t, _axes(), legend=False)
+    (path,) = _gid(ax, "tunnel-certificate")
+    xy = path.get_xydata()
+    assert np.allclose(xy, t.certificate)  # drawn as computed
+    (x0, x1), (y0, y1) = TUNNEL_BOX
+    end = xy[-1]  # a path from the centre to the box edge
+    assert np.hypot(*xy[0]) < 0.3 and min(end[0] - x0, x1 - end[0], end[1] - y0, y1 - end[1]) < 0.1
+    ax = plot_tunnel(b, _axes(), legend=False)
+    (curve,) = _gid(ax, "bounded-certificate")
+    xy = curve.get_xydata()
+    assert np.allclose(xy[0], xy[-1]) and len(xy) == len(b.certificate) + (not np.allclose(*b.certificate[[0, -1]]))
+    r = np.hypot(*xy.T)
+    assert r.min() > 0.3 and r.max() < 1.5 and not _gid(ax, "tunnel-certificate")  # around the disk
+    undecided = dataclasses.replace(
+        b, verdict="undecided", certificate=None, certificate_kind=None, undecided_reason="no certificate either way"
+    )
+    ax = plot_tunnel(undecided, _axes())
+    labels = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert "class-0 region around the disk: undecided (no certificate either way)" in labels
+    assert _gid(ax, "undecided-outline") and not _gid(ax, "bounded-outline") and not _gid(ax, "bounded-certificate")
+
+
+def test_escape_and_layer_maps_are_exported():
+    import morsenet.plotting as P
+    from morsenet.analysis import escape_analysis
+
+    for name in ("plot_escape", "plot_layer_map", "plot_layer_maps", "plot_lyapunov_map", "plot_lyapunov_maps"):
+        assert name in P.__all__ and callable(getattr(P, name))
+    esc = escape_analysis(lambda x: (x**2).sum(1), (0.0, 0.0), box_radius=1.0, doublings=1, n_radii=8, n_angles=32)
+    ax = P.plot_escape(esc, _axes())
+    assert [a.get_gid() for a in ax.lines if a.get_gid() == "escape-nearest"]  # the minimum at the centre

@@ -92,7 +92,7 @@ def _make_run(root: Path) -> Path:
             "task": data.task,
             "best_test_accuracy": h.best_accuracy,
             "best_test_loss": h.best_test_loss,
-            "best_epoch": h.best_epoch,
+            "best_epoch": h.best_epoch + 1,  # 1-based, as `morsenet run` writes it
             "epochs_run": h.epochs_run,
             "seed": result.seed,
             "attempts": meta["attempts"],
@@ -199,7 +199,8 @@ def test_report_is_valid_self_contained_html(built):
     for needle in [
         "tiny",
         "A tiny study",
-        "best test accuracy",
+        "test accuracy (protocol)",
+        "(prototype protocol: model chosen on the test set)",
         "tiny_mlp",
         "tiny_resnet",
         "tiny_1d",
@@ -260,6 +261,11 @@ def test_theory_section_renders_the_typed_assessment(run_dir):
     ]:
         assert needle in text, needle
     assert "theory says" in (run_dir / "report.md").read_text(encoding="utf-8")
+    # the field's vocabulary, not the result objects' field names
+    for word in ["winding number", "encloses the disk", "can enclose", "Morse index", "degenerate continuum"]:
+        assert word in text, word
+    for internal in ["winding_radius", "encloses:", "gradient_norm", "<th>continuum</th>", "<td>False</td>"]:
+        assert internal not in text, internal
 
 
 def test_failing_assessment_does_not_break_the_report(run_dir, monkeypatch):
@@ -291,17 +297,79 @@ def test_user_errors(run_dir, tmp_path, capsys):
 def test_cli_rebuilds_the_report(run_dir, capsys):
     assert main(["report", str(run_dir), "--quiet", "--no-theory", "--workers", "1", "--dpi", "40"]) == 0
     assert capsys.readouterr().out.strip() == str(run_dir / "report.html")
+    # off a terminal (as here) there is no progress output at all, --quiet or not
+    args = ["report", str(run_dir), "--no-theory", "--workers", "1", "--dpi", "40", "--resolution", "24"]
+    assert main([*args, "--box=-2,2,-1.5,1.5"]) == 0
+    out = capsys.readouterr()
+    assert out.err == "" and out.out.strip() == str(run_dir / "report.html")
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "[-2, 2] × [-1.5, 1.5] (given by --box)" in md and "--resolution 24" in md
+    assert "analysis box [-2, 2] × [-1.5, 1.5]" in md
+    snippet = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "box = ((-2.0, 2.0), (-1.5, 1.5))" in snippet and "prediction_grid(model, box, 24," in snippet
+    from PIL import Image
+
+    with Image.open(run_dir / "figures" / "tiny_mlp" / "decision_boundary.png") as im:
+        assert im.mode in ("RGB", "RGBA")  # true colour: no palette
+        assert im.size == (round(6.2 * 40), round(6.4 * 40))
+    for bad, message in [
+        (["--box", "1,2,3"], "--box needs 2, 4 or 6"),
+        (["--box=2,1,0,1"], "X0 < X1"),
+        (["--box=a,b,c,d"], "must be numbers"),
+        (["--box=-1,1,-1,1,-1,1"], "no model of this run takes 3 inputs"),
+        (["--resolution", "2"], "--resolution must be >= 3"),
+    ]:
+        assert main(["report", str(run_dir), "--quiet", *bad]) == 2, bad
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_progress_shows_only_on_a_terminal(monkeypatch):
+    import io
+
+    from morsenet._progress import Phase, phase, wanted
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert wanted(None, stream=Tty()) and not wanted(None, stream=io.StringIO())
+    assert not wanted(True, quiet=True, stream=Tty()) and not wanted(False, stream=Tty())
+    monkeypatch.setattr("sys.stderr", Tty())
+    with phase("x", 3) as p:
+        assert p.enabled
+        p.step("one")
+        p.step("two", n=2)
+        assert p.done == 3
+    assert not p.enabled  # closed on exit
+    off = Phase("y", 3, enabled=False)
+    off.step("ignored")
+    assert not off.enabled and off.done == 1
+
+
+def test_tables_scroll_sideways_instead_of_being_cut_off():
+    doc = Document("t", "t", (Section("s", (morsenet.report.Table.of(("a", "b"), [["1", "2"]]),)),))
+    text = render_html(doc)
+    assert '<div class="scroll"><table><thead>' in text and "div.scroll{overflow-x:auto" in text
 
 
 def test_metrics_table(template):
     metrics = json.loads((template / "metrics.json").read_text())
     rows = metrics_rows(metrics)
+    for row, record in zip(rows, metrics["models"].values()):  # epochs count from 1 in metrics.json and report
+        assert row["best epoch"] == str(record["best_epoch"])
     assert [r["model"] for r in rows] == list(MODELS)
     assert rows[0]["architecture"] == "MLP 2-3-1 tanh" and rows[0]["seed"] == "11"
     md = render_metrics_table(metrics, "markdown").splitlines()
     assert len(md) == 2 + len(MODELS) and md[0].startswith("| model |")
     html = render_metrics_table(metrics, "html")
     assert html.count("<tr>") == 1 + len(MODELS)
+    # each accuracy names its protocol; the validation accuracy shows when the run has one
+    assert rows[0]["test accuracy (protocol)"].endswith("(prototype protocol: model chosen on the test set)")
+    held = {"models": {"m": {"selection": "validation", "test_accuracy": 0.9124, "val_accuracy": 0.95}}}
+    (row,) = metrics_rows(held)
+    assert row["test accuracy (protocol)"] == "0.912 (model chosen on the validation set)"
+    assert row["val accuracy"] == "0.950"
 
 
 # ----- theory versus measurement: summary table, tunnel highlight, the bottleneck claim -----
@@ -366,7 +434,7 @@ def test_disagreement_is_loud_in_the_summary():
         "none",
         "no (tunnel forced)",
         "T1, L4 [P]",
-        "0 min, 0 max, 1 saddle, 0 degenerate (0 continua)",
+        f"0 min, 0 max, 1 saddle, 0 degenerate (0 continua); {search.completeness_summary()}",
         "-1",
     ]
     assert row[-1].startswith("**\u26a0 DISAGREE: 1 non-degenerate")
@@ -442,7 +510,8 @@ def test_closed_outline_for_a_hand_set_bounded_classifier():
     assert not _gid(ax, "narrowest-chord") and not _gid(ax, "ring-crossing") and not _gid(ax, "tunnel-outline")
     # a classifier calling the centre 1 gets no highlight
     real = assess_model(_fixture_line_model(), box=BOX, n_starts=8, resolution=41)
-    centre_1 = dataclasses.replace(real, tunnel=dataclasses.replace(t, centre_class=1))
+    verdict = {"verdict": "no_inner_region"} if hasattr(t, "verdict") else {}  # the test's own verdict, if stored
+    centre_1 = dataclasses.replace(real, tunnel=dataclasses.replace(t, centre_class=1, **verdict))
     assert centre_1.tunnel.status == "no_inner_region" and _analysis(_fixture_line_model(), centre_1).tunnel is None
     assert _analysis(_fixture_line_model(), dataclasses.replace(real, tunnel=t)).tunnel is t
 
@@ -524,3 +593,138 @@ def test_one_d_and_n_d_runs_build_with_the_theory_on(template, tmp_path):
         ("agree", "DISAGREE")
     )  # assessed: critical points of the 1-D curve
     assert md.count("### Theory and topology") == 2
+
+
+def test_reprs_show_counts_not_contents(built):
+    run = read_run(built)
+    text = repr(run)
+    assert text.startswith("RunFolder(") and "3 models: tiny_mlp, tiny_resnet, tiny_1d" in text
+    entry = repr(run.models[0])
+    assert entry.startswith("ModelEntry('tiny_mlp'") and "test accuracy" in entry and "tensor" not in entry
+
+
+def test_summary_json_uses_the_fields_vocabulary(built):
+    summary = json.loads((built / "summary.json").read_text())
+    record = summary["models"]["tiny_mlp"]
+    assert {"class", "can_enclose", "critical_points", "winding_number", "disk_region", "agrees", "verdict"} <= set(
+        record
+    )
+    assert "cls" not in json.dumps(summary)
+    metrics = json.loads((built / "metrics.json").read_text())
+    assert record["best_epoch"] == metrics["models"]["tiny_mlp"]["best_epoch"]
+
+
+# ----- undecided tunnels, completeness, numerically degenerate, escape figure, one box policy, Ctrl-C -----
+
+
+def test_undecided_tunnel_is_shown_with_its_reason_never_as_bounded():
+    from morsenet.report._summary import _region
+
+    _, t, _ = _overlay_of(_basin)
+    real = assess_model(_fixture_line_model(), box=BOX, n_starts=8, resolution=41)
+    undecided = dataclasses.replace(
+        t, verdict="undecided", certificate=None, certificate_kind=None, undecided_reason="both passed (too coarse)"
+    )
+    ring = morsenet.get_dataset("circles", n_samples=120, seed=3)  # a disk inside a ring
+    a = _analysis(_fixture_line_model(), dataclasses.replace(real, tunnel=undecided), data=ring)
+    assert a.ring_data
+    cell = _region(a.assessment, a)
+    assert cell.startswith("undecided (both passed (too coarse))") and "bounded" not in cell
+    assert _region(dataclasses.replace(real, tunnel=t), a).startswith("bounded")
+    # the same tunnel measured in the disk-and-ring frame: stated, and not overlaid on the data-coordinate maps
+    framed = dataclasses.replace(real, tunnel=t, tunnel_frame="disk_ring")
+    b = _analysis(_fixture_line_model(), framed, data=ring)
+    assert "disk-and-ring frame" in _region(framed, b) and b.tunnel is None
+    assert _analysis(_fixture_line_model(), dataclasses.replace(real, tunnel=t), data=ring).tunnel is t
+
+
+def test_critical_points_cell_states_completeness_and_numerically_degenerate_with_its_sigma():
+    model = _fixture_line_model()
+    real = assess_model(model, box=((-1.2, 1.2),) * 2, n_starts=16, resolution=41)
+    (row,) = summary_rows([_analysis(model, real)])
+    assert row["critical points found"].endswith("; " + real.critical_points.completeness_summary())
+    lower = dataclasses.replace(real.critical_points, completeness="lower_bound", unresolved_cells=(None, None))
+    (row,) = summary_rows([_analysis(model, dataclasses.replace(real, critical_points=lower))])
+    assert row["critical points found"].endswith(f"; at least {len(lower.points)}; 2 cells unresolved")
+    nd = dataclasses.replace(
+        real,
+        critical_points=dataclasses.replace(real.critical_points, points=[]),
+        measured="numerically_degenerate",
+        numerically_degenerate_sigma_min=-17.25,
+    )
+    (row,) = summary_rows([_analysis(model, nd)])
+    cell = row["critical points found"]
+    assert "numerically degenerate" in cell and "1e-17.2" in cell and "not a disagreement" in cell
+    assert row.agree is True and row["theory vs measurement"] == "agree"
+    from morsenet.report._content import assessment_blocks
+
+    text = render_markdown(Document("t", "t", (Section("s", tuple(assessment_blocks(_analysis(model, nd)))),)))
+    assert "1e-17.2" in text and "not a disagreement" in text
+
+
+def test_escape_figure_per_two_d_model(tmp_path):
+    from morsenet.analysis import escape_analysis, weight_spectra
+    from morsenet.report._figures import model_figures
+
+    model = _fixture_line_model()
+    a = _analysis(model, None)
+    a.spectra = weight_spectra(model)
+    a.escape = escape_analysis(model, (0.0, 0.0), box_radius=1.5, doublings=1, n_radii=8, n_angles=32)
+    figs = {f.key: f for f in model_figures(a, tmp_path, dpi=30)}
+    assert figs["escape"].png.is_file()
+    summary = a.escape.summary()
+    assert figs["escape"].caption.startswith(summary[:1].upper() + summary[1:])
+    a.escape = None
+    assert "escape" not in {f.key for f in model_figures(a, tmp_path / "none", dpi=30)}
+
+
+def test_one_box_policy_and_the_study_box_in_the_report(run_dir):
+    from morsenet.analysis._grid import default_search_box
+
+    data = morsenet.get_dataset("circles", n_samples=120, seed=3)
+    x = data.x.double()
+    expected = tuple((float(lo) - 0.2, float(hi) + 0.2) for lo, hi in zip(x.min(0).values, x.max(0).values))
+    got = default_search_box(data)
+    assert len(got) == 2 and np.allclose(got, expected) and got == data.box(0.2)
+    assert default_search_box(data, ((-1, 1), (-2, 2))) == ((-1.0, 1.0), (-2.0, 2.0))
+    with pytest.raises(MorsenetError, match="1 \\(lo, hi\\) pairs"):
+        default_search_box(data, ((-1, 1),))
+    # a study's [report] box is the report's box, on a rebuild too, and the report states it per model
+    (run_dir / "models" / "tiny_mlp.snapshots.pt").unlink()  # no evolution figures: a quicker build
+    study = run_dir / "study.toml"
+    study.write_text(study.read_text() + "\n[report]\nbox = [-1.25, 1.25, -1.5, 1.5]\n")
+    build_report(run_dir, **FAST)
+    md = (run_dir / "report.md").read_text()
+    assert "[-1.25, 1.25] × [-1.5, 1.5] (given by the study's report.box)" in md
+    assert "analysis box [-1.25, 1.25] × [-1.5, 1.5]" in md
+
+
+def test_report_workers_start_with_ctrl_c_ignored(monkeypatch, tmp_path):
+    import signal
+    from concurrent.futures import Future
+
+    import morsenet.report._build as B
+
+    seen, shut = [], []
+
+    class Pool:  # records the SIGINT handler in force when workers would start
+        def __init__(self, *args, **kwargs):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+        def submit(self, fn, *args):
+            seen.append(signal.getsignal(signal.SIGINT))
+            f: Future = Future()
+            f.set_exception(KeyboardInterrupt())  # Ctrl-C while the analyses run
+            return f
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            shut.append(cancel_futures)
+
+    monkeypatch.setattr(B, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(B, "_spawn_is_safe", lambda: True)
+    entries = [ModelEntry(n, {}, tmp_path / f"{n}.pt", None) for n in ("a", "b")]
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        B._run_jobs(entries, tmp_path, Resolutions.quick(), ("png",), 40, False, 2, lambda s: None)
+    assert len(seen) == 3 and all(h is signal.SIG_IGN for h in seen)
+    assert signal.getsignal(signal.SIGINT) is before and True in shut  # restored; queued jobs cancelled

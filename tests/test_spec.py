@@ -4,7 +4,7 @@ import pytest
 
 from morsenet.errors import MorsenetError
 from morsenet.models import MLPConfig
-from morsenet.spec import QUICK, DatasetSpec, ModelSpec, apply_overrides, expect, parse_override
+from morsenet.spec import QUICK, DatasetSpec, ModelSpec, ReportSpec, apply_overrides, expect, parse_override
 from morsenet.study import load_study, parse_study
 from morsenet.sweep import load_sweep, parse_sweep
 
@@ -77,13 +77,13 @@ def test_shorthand_adapts_to_each_data_set(tmp_path):
 
 
 def test_quick_validates_before_shrinking():
-    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1, got 'abc'"):
+    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1 and <= 1,000,000, got 'abc'"):
         load_study("default", overrides=['train.epochs="abc"'], quick=True)
-    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1, got 'abc'"):
+    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1 and <= 1,000,000, got 'abc'"):
         load_study("default", overrides=["models.resnet_node.train.epochs=abc"], quick=True)
     with pytest.raises(MorsenetError, match="n_samples"):
         load_study("default", overrides=["datasets.circles.n_samples=abc"], quick=True)
-    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1, got 'abc'"):
+    with pytest.raises(MorsenetError, match="train.epochs must be an integer >= 1 and <= 1,000,000, got 'abc'"):
         load_sweep("default", overrides=["train.epochs=abc"], quick=True)
 
 
@@ -137,7 +137,7 @@ def test_labels_with_dots_load_and_take_overrides(tmp_path):
         MIXED.replace('label = "line"', 'label = "line.v2"').replace("widths = [2, 2, 1]", "width = 2\ndepth = 1")
     )
     assert [d.label for d in parse_study(study).datasets] == ["circles", "line.v2"]
-    with pytest.raises(MorsenetError, match="without slashes, spaces, dots or quotes"):
+    with pytest.raises(MorsenetError, match="must be a name of 1-100 characters: letters, digits, .-., ._.$"):
         parse_study({**tomllib.loads(MIXED), "models": [{"name": "a.b", "kind": "mlp", "width": 2, "depth": 1}]})
 
 
@@ -169,7 +169,7 @@ def test_csv_path_resolution(tmp_path):
 
 def test_report_table_and_unknown_tables_are_refused():
     data = tomllib.loads(MIXED.replace("widths = [2, 2, 1]", "width = 2\ndepth = 1"))
-    with pytest.raises(MorsenetError, match=r"study has no key 'report'.*morsenet report"):
+    with pytest.raises(MorsenetError, match=r"report has no key 'figures'; allowed: box, resolution"):
         parse_study({**data, "report": {"figures": True}})
     with pytest.raises(MorsenetError, match="study has no key 'plots'"):
         parse_study({**data, "plots": {}})
@@ -194,3 +194,90 @@ def test_cli_mixed_dimensions_exit_2_one_line_no_folder(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "seeds must be an integer >= 1" in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.toml"]
+
+
+# --- [report]: the analysis box and resolution (ReportSpec) ---
+
+CIRCLES = """
+name = "r"
+[[datasets]]
+name = "circles"
+n_samples = 60
+[[models]]
+name = "m"
+kind = "mlp"
+widths = [2, 3, 1]
+"""
+
+
+def test_report_table_gives_a_typed_report_spec(tmp_path):
+    data = tomllib.loads(CIRCLES + "[report]\nbox = [-2, 2, -1.5, 1.5]\nresolution = 101\n")
+    study = parse_study(data)
+    assert isinstance(study.report, ReportSpec)
+    assert study.report.box == ((-2.0, 2.0), (-1.5, 1.5)) and study.report.resolution == 101
+    again = parse_study(tomllib.loads(study.dumps()))
+    assert again.report == study.report
+    plain = parse_study(tomllib.loads(CIRCLES))
+    assert plain.report == ReportSpec() and plain.report.box is None and plain.report.resolution is None
+    assert "report" not in plain.to_dict()  # a study without [report] is written as before
+    sweep = parse_sweep(tomllib.loads(CIRCLES + "[report]\nbox = [-3, 3, -3, 3]\n"))
+    assert sweep.report.box == ((-3.0, 3.0), (-3.0, 3.0))
+    assert parse_sweep(tomllib.loads(CIRCLES)).report.box is None
+    with pytest.raises(MorsenetError, match="report has no key 'resolution'; allowed: box"):
+        parse_sweep(tomllib.loads(CIRCLES + "[report]\nresolution = 11\n"))
+    (tmp_path / "s.toml").write_text(CIRCLES)
+    overridden = load_study(str(tmp_path / "s.toml"), overrides=["report.box=[-1, 1, -1, 1]", "report.resolution=51"])
+    assert overridden.report == ReportSpec(((-1.0, 1.0), (-1.0, 1.0)), 51)
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("box = [-2, 2, -2]", r"report.box must be a list of 4 numbers \[x0, x1, y0, y1\]"),
+        ("box = [2, -2, -2, 2]", "report.box: need x0 < x1, got x0=2, x1=-2"),
+        ("box = [-2, 2, 1, 1]", "report.box: need y0 < y1"),
+        ("box = [-2, 2, -2, inf]", "report.box must be a list of 4 numbers .* \\(finite\\)"),
+        ("box = [-2, 2, -2, 1e9]", "report.box: coordinates must be within"),
+        ('box = "-2,2,-2,2"', "report.box must be a list of 4 numbers"),
+        ("box = [-1, 1, -1, 1, -1, 1]", "report.box has 3 axes but data set 'circles' has 2-D inputs; give 4 numbers"),
+        ("resolution = 5000", "report.resolution must be an integer >= 3 and <= 2,001, got 5000"),
+        ("resolution = 2", "report.resolution must be an integer >= 3"),
+        ("resolution = 10.5", "report.resolution must be an integer"),
+        ("resolution = true", "report.resolution must be an integer"),
+    ],
+)
+def test_bad_report_tables(table, message):
+    with pytest.raises(MorsenetError, match=message) as err:
+        parse_study(tomllib.loads(CIRCLES + "[report]\n" + table + "\n"))
+    assert "\n" not in str(err.value)
+
+
+def test_report_must_be_a_table():
+    with pytest.raises(MorsenetError, match="report must be a table"):
+        parse_study({**tomllib.loads(CIRCLES), "report": [1, 2]})
+
+
+def test_csv_with_a_declared_ring_in_a_study_and_a_sweep(tmp_path):
+    import math
+
+    rows = []
+    for i in range(80):
+        r = 0.3 * (i % 5) / 5 if i % 2 == 0 else 1.0 + 0.1 * (i % 5)
+        t = 2 * math.pi * i / 80
+        rows.append(f"{r * math.cos(t)!r},{r * math.sin(t)!r},{i % 2}\n")
+    (tmp_path / "c.csv").write_text("x1,x2,label\n" + "".join(rows))
+    text = (
+        'name = "c"\n[[datasets]]\nname = "csv"\npath = "c.csv"\ndisk_radius = 0.5\nring = [1.0, 1.5]\n'
+        '[[models]]\nname = "m"\nkind = "mlp"\nwidths = [2, 3, 1]\n'
+    )
+    (tmp_path / "s.toml").write_text(text)
+    study = load_study(str(tmp_path / "s.toml"))
+    g = study.datasets[0].build().geometry
+    assert g is not None and g.ring == (1.0, 1.5) and g.center == (0.0, 0.0)
+    assert study.datasets[0].params["ring"] == [1.0, 1.5]
+    assert parse_study(tomllib.loads(study.dumps())).datasets[0].build().geometry == g
+    (tmp_path / "w.toml").write_text(text)
+    assert load_sweep(tmp_path / "w.toml").datasets[0].build().geometry == g
+    (tmp_path / "bad.toml").write_text(text.replace("ring = [1.0, 1.5]", "ring = [0.4, 1.5]"))
+    with pytest.raises(MorsenetError, match=r"datasets\[0\]: dataset 'csv': need 0 < disk_radius < ring\[0\]"):
+        load_study(str(tmp_path / "bad.toml"))

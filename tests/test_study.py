@@ -1,4 +1,5 @@
 import json
+import os
 import tomllib
 
 import pytest
@@ -151,3 +152,131 @@ def test_csv_path_is_relative_to_the_study_file(tmp_path):
     bad.write_text(study_file.read_text().replace("data.csv", "missing.csv"))
     with pytest.raises(MorsenetError, match=r"datasets\[0\]: csv: no such file"):
         load_study(str(bad))
+
+
+RESUME_STUDY = """
+name = "resumable"
+seed = 3
+[train]
+epochs = 4
+batch_size = 32
+[[datasets]]
+name = "circles"
+n_samples = 120
+[[models]]
+name = "a"
+kind = "mlp"
+widths = [2, 3, 1]
+[[models]]
+name = "b"
+kind = "resnet"
+width = 2
+blocks = 2
+[[models]]
+name = "c"
+kind = "mlp"
+width = 2
+depth = 3
+"""
+
+
+def test_resume_finishes_an_interrupted_run_bit_for_bit(tmp_path):
+    import torch
+
+    from morsenet.models import read_checkpoint
+    from morsenet.study import load_resumable
+
+    study = parse_study(tomllib.loads(RESUME_STUDY))
+    ref = run_study(study, out=tmp_path / "ref", report=False, progress=False, log=lambda line: None)
+
+    def stop_after_first(line):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt, match="--resume"):
+        run_study(study, out=tmp_path / "run", report=False, progress=False, log=stop_after_first)
+    partial = tmp_path / "run.partial"
+    assert json.loads((partial / "manifest.json").read_text())["status"] == "interrupted"
+    assert sorted(json.loads((partial / "metrics.json").read_text())["models"]) == ["a"]
+    kept = (partial / "models" / "a.pt").stat().st_mtime_ns
+    with pytest.raises(MorsenetError, match="left from an interrupted run; finish it with `morsenet run --resume"):
+        run_study(study, out=tmp_path / "run", report=False)
+    with pytest.raises(MorsenetError, match="differs from the one the run started with"):
+        load_resumable(partial, overrides=["train.epochs=5"])
+    lines = []
+    old = load_resumable(partial)
+    assert old.study.to_dict() == study.to_dict()
+    final = run_study(old.study, resume=old, report=False, progress=False, log=lines.append)
+    assert final == tmp_path / "run" and not partial.exists() and not (final / ".lock").exists()
+    assert lines[0] == "a: kept from the interrupted run" and (final / "models" / "a.pt").stat().st_mtime_ns == kept
+    for name in "abc":
+        got, want = (read_checkpoint(d / "models" / f"{name}.pt")["state_dict"] for d in (final, ref))
+        assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in got)
+    m_run, m_ref = (json.loads((d / "metrics.json").read_text()) for d in (final, ref))
+    assert list(m_run["models"]) == list(m_ref["models"]) == ["a", "b", "c"]
+    assert {k: v["best_test_accuracy"] for k, v in m_run["models"].items()} == {
+        k: v["best_test_accuracy"] for k, v in m_ref["models"].items()
+    }
+    manifest = json.loads((final / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed"]) == 1
+    assert manifest["seeds"]["models"] == json.loads((ref / "manifest.json").read_text())["seeds"]["models"]
+
+
+def test_a_live_run_holds_its_folder(tmp_path):
+    from morsenet._validation import FolderLock
+    from morsenet.study import load_resumable
+
+    study = parse_study(tomllib.loads(RESUME_STUDY))
+    partial = tmp_path / "run.partial"
+    partial.mkdir()
+    (partial / "study.toml").write_text(study.dumps())
+    lock = FolderLock(partial)
+    assert lock.acquire() and lock.holder() == os.getpid()  # flock: a second open file conflicts, in any process
+    try:
+        with pytest.raises(MorsenetError, match="a run is in progress"):
+            run_study(study, out=tmp_path / "run", report=False)
+        with pytest.raises(MorsenetError, match="a run is in progress"):
+            load_resumable(partial)
+    finally:
+        lock.release()
+    assert not (partial / ".lock").exists()
+    load_resumable(partial)  # free again
+
+
+def _small_study(tmp_path, extra_train=""):
+    text = (
+        'name = "v"\n[train]\nepochs = 6\nlr = 0.05\nbatch_size = 32\n' + extra_train + "[[datasets]]\n"
+        'name = "circles"\nn_samples = 160\n[[models]]\nname = "m"\nkind = "mlp"\nwidths = [2, 3, 1]\n'
+    )
+    (tmp_path / "s.toml").write_text(text)
+    return load_study(str(tmp_path / "s.toml"))
+
+
+def test_metrics_name_the_selection_protocol(tmp_path):
+    from morsenet.training import train
+
+    plain = _small_study(tmp_path)
+    out = run_study(plain, out=tmp_path / "plain", progress=False, log=lambda s: None, report=False)
+    m = json.loads((out / "metrics.json").read_text())["models"]["m"]
+    assert m["selection"] == "test" and m["val_accuracy"] is None
+    assert m["test_accuracy"] == m["best_test_accuracy"]
+    study = _small_study(tmp_path, "val_fraction = 0.25\nval_seed = 3\n")
+    assert study.train.val_fraction == 0.25 and "val_fraction = 0.25" in study.dumps()
+    lines: list[str] = []
+    out = run_study(study, out=tmp_path / "val", progress=False, log=lines.append, report=False)
+    m = json.loads((out / "metrics.json").read_text())["models"]["m"]
+    assert m["selection"] == "validation"
+    assert tomllib.loads((out / "study.toml").read_text())["train"]["val_fraction"] == 0.25
+    # the numbers are those of training alone with the same settings, by name
+    ref = train(study.models[0].config, study.datasets[0].build(), study.train, seed=study.model_seed(study.models[0]))
+    assert m["test_accuracy"] == ref.history.best_accuracy and m["val_accuracy"] == ref.history.best_val_accuracy
+    assert m["val_loss"] == ref.history.best_val_loss
+    assert m["best_epoch"] == ref.history.best_epoch + 1
+    assert "chosen on the validation set" in lines[0]
+
+
+def test_bad_val_fraction_in_a_study_is_one_line(tmp_path):
+    with pytest.raises(MorsenetError, match=r"train.val_fraction must be a number >= 0 and <= 0.9 .*, got 1.5"):
+        _small_study(tmp_path, "val_fraction = 1.5\n")
+    _small_study(tmp_path)
+    with pytest.raises(MorsenetError, match=r"models\[0\] \('m'\).train: train.val_fraction"):
+        load_study(str(tmp_path / "s.toml"), overrides=["models.m.train.val_fraction=-1"])

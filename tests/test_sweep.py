@@ -165,7 +165,10 @@ def test_bundled_default_sweep_answers_the_prototypes_questions():
         ({"models": [{"name": "a", "kind": "mlp", "width": "2", "depth": 2}]}, r"width must be an integer"),
         ({"models": [{"kind": "mlp", "width": 2, "depth": 2}]}, r"models\[0\] has no name"),
         ({"models": [{"name": "a", "kind": "mlp", "width": 2, "depth": 2}] * 2}, r"name 'a' is used twice"),
-        ({"models": [{"name": "a/b", "kind": "mlp", "width": 2, "depth": 2}]}, r"without slashes"),
+        (
+            {"models": [{"name": "a/b", "kind": "mlp", "width": 2, "depth": 2}]},
+            r"'a/b' must be a name of 1-100 characters: letters, digits",
+        ),
         ({"training": [{"label": "x", "lr": 0.1}, {"label": "x"}]}, r"label 'x' is used twice"),
         ({"models": []}, r"sweep has no \[\[models\]\]"),
     ],
@@ -287,3 +290,118 @@ def test_cli_sweep(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 2
     assert "no sweep file" in capsys.readouterr().err
     assert main(["sweep", str(path), "--out", str(tmp_path / "o2"), "--workers", "0"]) == 2
+
+
+# --- the tunnel, escape and critical-point columns -----------------------------------------------------------
+
+
+def _standardised_field(g, fn):
+    """A float64 field in the data's coordinates from `fn` of the ORIGINAL offsets u = (x - center) / scale."""
+    import torch
+
+    c = torch.tensor(g.center, dtype=torch.float64)
+    s = torch.tensor(g.scale, dtype=torch.float64)
+    return lambda x: fn((x - c) / s)
+
+
+def test_tunnel_and_escape_columns_work_in_the_geometry_frame_of_standardised_data():
+    from types import SimpleNamespace
+
+    import torch
+
+    from morsenet.datasets import DiskRing
+    from morsenet.sweep._config import AnalysisSettings
+    from morsenet.sweep._tasks import _critical_points, _escape, _tunnel
+
+    # Ellipses in the data's coordinates: x-offsets doubled, y-offsets halved; ring 0.5-1.0 in original units.
+    g = DiskRing((0.5, -1.0), 0.3, (0.5, 1.0), scale=(2.0, 0.5))
+    data = SimpleNamespace(geometry=g, input_dim=2)
+    settings = AnalysisSettings()
+    # Bounded: class 0 inside the original-units circle |u - (0.2, 0)| < 0.4 (inside the ring), whose only
+    # critical point (a minimum) lies 0.2 from the centre in original units (0.4 in the data's x units).
+    bowl = _standardised_field(g, lambda u: 10 * ((u[:, 0] - 0.2) ** 2 + u[:, 1] ** 2 - 0.16))
+    row = _tunnel(bowl, data, settings)
+    assert row["topology"] == "bounded" and row["tunnel"] is False and row["tunnel_width"] is None
+    esc = _escape(bowl, data, settings)
+    assert esc["nearest_critical_distance"] == pytest.approx(0.2, abs=1e-6)
+    # Tunnel: a class-0 strip |u_1| < 0.05 along the positive u_0 axis, 0.1 wide in original units (0.05 in the
+    # data's y units): the width is measured in the frame.
+    strip = _standardised_field(
+        g,
+        lambda u: torch.minimum(
+            10 * (u[:, 0] ** 2 + u[:, 1] ** 2 - 0.16), torch.where(u[:, 0] > 0, 4 * (u[:, 1].abs() - 0.05), 1.0)
+        ),
+    )
+    row = _tunnel(strip, data, settings)
+    assert row["topology"] == "tunnel" and row["tunnel"] is True
+    assert row["tunnel_width"] == pytest.approx(0.1, rel=0.05)
+    # A tilted plane has no critical point anywhere: none found out to 16 x the box.
+    plane = _standardised_field(g, lambda u: 3 * u[:, 0] + u[:, 1] + 50)
+    assert _escape(plane, data, settings) == {"nearest_critical_distance": None}
+    # 3-D spheres and data without a disk-inside-ring geometry: no tunnel or escape columns.
+    sphere = SimpleNamespace(geometry=DiskRing((0.0, 0.0, 0.0), 0.3, (0.5, 1.0)), input_dim=3)
+    assert _tunnel(bowl, sphere, settings) == {} and _escape(bowl, sphere, settings) == {}
+    assert _critical_points(bowl, sphere, settings) == {}
+
+
+def test_undecided_models_stay_out_of_the_tunnel_rate():
+    rows = [
+        {"cell": "c", "model": "m", "seed": i, "topology": t, "completeness": c}
+        for i, (t, c) in enumerate(
+            [("tunnel", "complete"), ("bounded", "lower_bound"), ("undecided", "complete"), ("no_inner_region", None)]
+        )
+    ]
+    (g,) = summarize(rows)
+    assert (g.tunnels, g.bounded, g.no_inner, g.undecided, g.n_topology) == (1, 1, 1, 1, 3)
+    assert (g.complete, g.n_completeness) == (2, 3)
+
+
+QUICK_SWEEP = """
+name = "quickcheck"
+description = "One small MLP, 6 seeds each, on circles."
+seeds = 6
+chunk_size = 3
+analyses = ["tunnel", "critical_points", "escape"]
+
+[train]
+epochs = 40
+batch_size = 64
+lr = 0.02
+threshold = 0.6
+val_fraction = 0.25
+
+[[datasets]]
+name = "circles"
+n_samples = 1000
+
+[[models]]
+name = "w3"
+kind = "mlp"
+width = 3
+depth = 1
+"""
+
+
+def test_quick_sweep_rows_have_the_new_columns_and_the_report_says_quick(tmp_path):
+    path = tmp_path / "quickcheck.toml"
+    path.write_text(QUICK_SWEEP)
+    sweep = load_sweep(path, quick=True)
+    assert sweep.seeds == 4
+    result = run_sweep(sweep, tmp_path / "out", workers=1, quiet=True, quick=True)
+    assert result.failures == [] and len(result.rows) == 4
+    for r in result.rows:
+        assert "analysis_errors" not in r, r.get("analysis_errors")
+        assert isinstance(r["best_epoch"], int) and 1 <= r["best_epoch"] <= r["epochs"] <= 15
+        assert r["selection"] == "validation" and 0.0 <= r["val_accuracy"] <= 1.0
+        assert r["completeness"] in ("complete", "lower_bound")
+        assert r["topology"] in ("tunnel", "bounded", "undecided", "no_inner_region")
+        assert r["tunnel"] == (r["topology"] == "tunnel" if r["topology"] in ("tunnel", "bounded") else None)
+        d = r["nearest_critical_distance"]
+        assert d is None or 0.0 <= d <= 16 * sweep.analysis.tunnel_box
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "quick run: 4 seeds per cell (the sweep file asks for 6)" in html
+    assert "4 seeds each" in html and "6 seeds each" not in html and "4 seeds per cell (0-3)" in html
+    from morsenet.sweep import render_report
+
+    full = render_report(result.rows, sweep)
+    assert "quick run" not in full and "4 seeds each" in full

@@ -169,7 +169,8 @@ def test_prediction_to_dict_round_trips_to_json():
 
     d = predict(M((2, 1, 2, 1))).to_dict()
     assert json.loads(json.dumps(d)) == d
-    assert d["cls"] == "degenerate_forced" and d["effective_widths"] == [2, 1, 2, 1]
+    assert d["class"] == "degenerate_forced" and d["effective_widths"] == [2, 1, 2, 1]
+    assert "cls" not in d and next(iter(d)) == "class"  # the field's word, first, as the text prints it
 
 
 def test_prediction_is_frozen():
@@ -296,3 +297,21 @@ def test_rank_tolerance_is_relative():
     with torch.no_grad():
         model.hidden_layers[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1e-9]]))  # numerically rank 1
     assert predict(model).effective_widths == (2, 1, 2, 1)
+
+
+def test_beise_and_nguyen_with_provenance_tags():
+    from morsenet.theory import predict as _predict
+
+    relu = _predict(MLPArchitecture((2, 2, 2, 2, 1), "relu"))
+    assert relu.cls == "unsupported" and relu.can_enclose is False and relu.regions_unbounded is True
+    assert "Beise et al." in relu.theorems and "X" in relu.provenance
+    assert relu.regions_connected is None and "ReLU is not" in relu.explanation  # Nguyen needs strict monotonicity
+    leaky = _predict(MLPArchitecture((2, 2, 1, 1), "leaky_relu"))
+    assert leaky.regions_connected is True and "Nguyen et al." in leaky.theorems and "X" in leaky.provenance
+    assert "ICML 2018" in leaky.explanation
+    wide = _predict(MLPArchitecture((2, 3, 3, 1), "leaky_relu"))
+    assert wide.regions_connected is None and "Nguyen et al." not in wide.theorems  # not pyramidal
+    rank_drop = _predict(MLPArchitecture((2, 2, 2, 1), "leaky_relu", ranks=(1, 2, 1)))
+    assert rank_drop.regions_connected is None  # Nguyen needs full-rank weights
+    wide_relu = _predict(MLPArchitecture((2, 3, 1), "relu"))
+    assert wide_relu.regions_unbounded is None and "Beise et al." not in wide_relu.theorems

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from .._validation import Seed
 from ..errors import MorsenetError
 from ..models import MorseModel
+from ._cells import CellSettings
 from ._critical_points import DEFAULT_STARTS, CriticalPointSearch, check_starts, search_critical_points
 from ._grid import ASSESSMENT_RESOLUTION, Box, check_box
 from ._regions import _check_resolution, _logit_threshold, regions_on_grid
@@ -29,6 +30,7 @@ from ._topology import (
 from ._winding import winding
 
 if TYPE_CHECKING:  # the theory package imports nothing from analysis, but keep the runtime import lazy
+    from ..datasets import DiskRing
     from ..theory import Prediction
 
 # Classes whose statement holds for EVERY weight choice, so a measurement can contradict them.
@@ -47,12 +49,21 @@ class Assessment:
         winding: index of grad f on the circle of radius `winding_radius` around the centre (2-D only;
             None when undefined because the gradient vanishes on the circle).
         winding_radius: that circle's radius.
-        measured: none, morse (all critical points non-degenerate), degenerate, mixed, or constant.
+        measured: none, morse (all critical points non-degenerate), degenerate, mixed, constant, or
+            numerically_degenerate (nothing resolved, but points float64 cannot resolve: every layer has full rank
+            and the product of the layer Jacobians is below float64 resolution).
         encloses: whether the class-0 region around the centre is bounded (None when not measured).
         verdict: "theory says X; this model shows Y", with DISAGREEMENT and the reasons when they disagree.
         agree: False exactly when a measurement contradicts a statement that holds for every weight choice.
         reasons: the contradictions (empty when `agree`).
         notes: remarks that are not contradictions (non-generic findings, measurements skipped).
+        center: centre of the disk (and of the winding circle).
+        numerically_degenerate_sigma_min: log10 of the smallest singular value of the Jacobian product at the
+            numerically degenerate points (the smallest over them; None when there are none).
+        tunnel_frame: where the tunnel test and the winding number were measured: "data" (the data's
+            coordinates) or "disk_ring" (standardised data: the frame of `morsenet.analysis._frame.geometry_frame`,
+            in which the disk and the ring are circles around 0 in original units; `tunnel`'s centre, ring, mask
+            and certificate are then in that frame, while `regions` stays in data coordinates).
     """
 
     prediction: Prediction
@@ -67,17 +78,44 @@ class Assessment:
     agree: bool
     reasons: tuple[str, ...]
     notes: tuple[str, ...]
+    center: tuple[float, ...] = (0.0, 0.0)
+    numerically_degenerate_sigma_min: float | None = None
+    tunnel_frame: str = "data"
+
+    @property
+    def completeness(self) -> str:
+        """The critical-point list's completeness: "complete (index-certified)" or "at least N; ..."."""
+        return self.critical_points.completeness_summary()
+
+    def __repr__(self) -> str:
+        cps = self.critical_points
+        winding = "" if self.regions is None and self.winding is None else f", winding_number={self.winding}"
+        tunnel = "" if self.tunnel is None else f", tunnel={self.tunnel.status!r}"
+        return (
+            f"Assessment(theory={self.prediction.cls!r}, can_enclose={self.prediction.can_enclose}, "
+            f"measured={self.measured!r}, critical_points={len(cps.points)} ({cps.completeness}){winding}, "
+            f"encloses_disk={self.encloses}{tunnel}, agree={self.agree})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, in the field's words: `winding_number` (index of grad f on the circle of radius
+        `winding_circle_radius` around `center`), `encloses_disk` (the class-0 region around the disk is bounded),
+        `can_enclose` (the theory's answer, also under `prediction`)."""
         return {
+            "center": list(self.center),
+            "completeness": self.critical_points.completeness,
+            "completeness_summary": self.completeness,
+            "numerically_degenerate_sigma_min_log10": self.numerically_degenerate_sigma_min,
+            "tunnel_frame": self.tunnel_frame,
             "prediction": self.prediction.to_dict(),
             "critical_points": self.critical_points.to_dict(),
             "regions": None if self.regions is None else self.regions.to_dict(),
             "tunnel": None if self.tunnel is None else self.tunnel.to_dict(),
-            "winding": self.winding,
-            "winding_radius": self.winding_radius,
+            "winding_number": self.winding,
+            "winding_circle_radius": self.winding_radius,
             "measured": self.measured,
-            "encloses": self.encloses,
+            "can_enclose": self.prediction.can_enclose,
+            "encloses_disk": self.encloses,
             "verdict": self.verdict,
             "agree": self.agree,
             "reasons": list(self.reasons),
@@ -89,7 +127,7 @@ def _measured(search: CriticalPointSearch) -> str:
     if search.flat:
         return "constant"
     if not search.points:
-        return "none"
+        return "numerically_degenerate" if search.numerically_degenerate else "none"
     nd, dg = search.n_nondegenerate, search.n_degenerate
     return "mixed" if nd and dg else ("morse" if nd else "degenerate")
 
@@ -111,6 +149,8 @@ def assess_model(
     resolution: int = ASSESSMENT_RESOLUTION,
     threshold: float = 0.5,
     ring_points: Tensor | None = None,
+    geometry: DiskRing | None = None,
+    cells: CellSettings | None = None,
 ) -> Assessment:
     """Compare what the theorems allow a model with what the model actually does.
 
@@ -130,6 +170,9 @@ def assess_model(
         resolution: grid nodes per axis for the decision regions.
         threshold: probability threshold.
         ring_points: (n, 2) class-1 test points for the tunnel test's misclassified fraction.
+        geometry: a `morsenet.datasets.DiskRing` (centre, disk radius, ring); when given it replaces `ring` and
+            `inner_radius`, and the winding circle is the disk's circle around its centre.
+        cells: budget of the critical-point search's index bookkeeping (`CellSettings`).
 
     Returns:
         An `Assessment`.
@@ -139,20 +182,59 @@ def assess_model(
     """
     from ..theory import predict
 
+    center: tuple[float, ...] = (0.0, 0.0)
+    if geometry is not None:
+        ring = (float(geometry.ring[0]), float(geometry.ring[1]))
+        inner_radius, center = float(geometry.disk_radius), tuple(geometry.center)
     dim, box_t = _check_arguments(model, box, ring, inner_radius, n_starts)
     prediction = predict(model)
     call = as_scalar_field(model)  # one float64 copy for every measurement
-    search = search_critical_points(model, call, box_t, n_starts=n_starts, seed=seed)
+    search = search_critical_points(model, call, box_t, n_starts=n_starts, seed=seed, cells=cells)
     regions = tunnel = winding = None
-    notes: list[str] = []
+    notes: list[str] = [f"critical points: {search.completeness_summary()}"]
+    if not search.complete and search.completeness_reason:
+        notes.append(f"critical-point list is a lower bound: {search.completeness_reason}")
+    tunnel_frame = "data"
+    if geometry is not None and geometry.dim != dim:
+        raise MorsenetError(f"the geometry is {geometry.dim}-D but the model takes {dim}-D inputs")
     if dim == 2:
-        regions, tunnel, winding = _topology(call, box_t, ring, inner_radius, resolution, threshold, ring_points, notes)
+        framed = geometry is not None and geometry.standardized
+        regions, tunnel, winding = _topology(
+            call, box_t, ring, inner_radius, resolution, threshold, ring_points, notes, center=center,
+            geometry=geometry if framed else None,
+        )  # fmt: skip
+        if framed:
+            tunnel_frame = "disk_ring"
+            notes.append(
+                "standardised data: the tunnel test and the winding number were measured in the disk-and-ring frame "
+                "(u -> f(center + scale * u), where the disk and the ring are circles around 0 in original units); "
+                "the decision regions are in data coordinates"
+            )
+    elif geometry is not None and geometry.dim == 3:
+        notes.append(
+            "3-D disk-and-ring geometry (a ball inside a spherical shell): the 2-D tunnel test and the winding "
+            "number do not apply; only the critical points are measured"
+        )
     else:
         notes.append(f"decision-region topology and the tunnel test need 2-D inputs (this model has {dim})")
     measured = _measured(search)
-    encloses = None if tunnel is None or tunnel.centre_class != 0 else tunnel.bounded
+    encloses = None if tunnel is None or tunnel.status not in ("tunnel", "bounded") else tunnel.bounded
     if tunnel is not None and tunnel.centre_class != 0:
         notes.append("the centre is classified 1, so the tunnel test has no inner region")
+    if tunnel is not None and tunnel.status == "undecided":
+        notes.append(f"tunnel test undecided: {tunnel.undecided_reason}")
+    nd_sigma = None
+    if search.numerically_degenerate:
+        logs = [
+            p.product_sigma_min_log10 for p in search.numerically_degenerate if p.product_sigma_min_log10 is not None
+        ]
+        nd_sigma = min(logs) if logs else None
+        notes.append(
+            f"{len(search.numerically_degenerate)} numerically degenerate point(s): every layer has full rank but "
+            "the product of the layer Jacobians has smallest singular value "
+            + ("below float64 resolution" if nd_sigma is None else f"1e{nd_sigma:.1f}, below float64 resolution")
+            + "; float64 cannot decide whether they are critical, so they are no evidence against the theory"
+        )
 
     reasons = _contradictions(prediction, search, winding, encloses, notes)
     agree = not reasons
@@ -166,6 +248,9 @@ def assess_model(
         tunnel=tunnel,
         winding=winding,
         winding_radius=float(inner_radius),
+        center=tuple(float(v) for v in center),
+        numerically_degenerate_sigma_min=nd_sigma,
+        tunnel_frame=tunnel_frame,
         measured=measured,
         encloses=encloses,
         verdict=verdict,
@@ -208,7 +293,7 @@ def _contradictions(
         reasons.append(f"{search.n_nondegenerate} non-degenerate critical point(s) found, which class {cls} rules out")
     if cls == "none" and search.n_degenerate:
         reasons.append(f"{search.n_degenerate} degenerate critical point(s) found, but class none has none")
-    if cls == "none" and winding not in (None, 0):
+    if cls == "none" and winding not in (None, 0) and not search.numerically_degenerate:
         reasons.append(
             f"winding number {winding} around the origin certifies a critical point, which class none rules out"
         )
@@ -228,22 +313,39 @@ def _contradictions(
 
 def _topology(
     call: ScalarFn, box: Box, ring: tuple[float, float], inner_radius: float, resolution: int, threshold: float,
-    ring_points: Tensor | None, notes: list[str],
+    ring_points: Tensor | None, notes: list[str], *, center: tuple[float, ...] = (0.0, 0.0),
+    geometry: DiskRing | None = None,
 ) -> tuple[DecisionRegions, TunnelAnalysis | None, int | None]:  # fmt: skip
     """Decision regions, the tunnel test (reusing the regions) and the winding number of a 2-D model's field
-    `call`; what could not be measured goes to `notes`."""
-    regions = regions_on_grid(call, box, _check_resolution(resolution), _logit_threshold(threshold), float(threshold))
+    `call`; what could not be measured goes to `notes`.
+
+    With a (standardised) `geometry`, the tunnel test and the winding number run in its disk-and-ring frame
+    (`geometry_frame`: circles around 0, original radii; the ring points mapped there too), on regions of
+    their own; the returned regions stay in data coordinates.
+    """
+    grid = _check_resolution(resolution)
+    regions = regions_on_grid(call, box, grid, _logit_threshold(threshold), float(threshold))
+    field, field_box, field_regions = call, box, regions
+    if geometry is not None:
+        from ._frame import geometry_frame
+
+        frame = geometry_frame(call, box, geometry)
+        field, field_box, center = frame.call, frame.box, frame.geometry.center
+        field_regions = regions_on_grid(field, field_box, grid, _logit_threshold(threshold), float(threshold))
     tunnel = winding_ = None
     try:
-        geometry = check_tunnel(box, (0.0, 0.0), inner_radius, ring, threshold, N_RADII, N_ANGLES, K_MINIMA)
+        checked = check_tunnel(field_box, center, inner_radius, ring, threshold, N_RADII, N_ANGLES, K_MINIMA)
         pts = None if ring_points is None else check_ring_points(ring_points)
+        if pts is not None and geometry is not None:  # the ring points into the frame too
+            pts = (pts - torch.tensor(geometry.center, dtype=torch.float64)) / torch.tensor(geometry.scale).double()
         tunnel = tunnel_on_circles(
-            call, box, geometry, regions, pts, n_radii=N_RADII, n_angles=N_ANGLES, k_minima=K_MINIMA
+            field, field_box, checked, field_regions, pts, n_radii=N_RADII, n_angles=N_ANGLES, k_minima=K_MINIMA
         )
     except MorsenetError as err:
         notes.append(f"tunnel test skipped: {err}")
     try:
-        winding_ = winding(call, torch.zeros(2, dtype=torch.float64), float(inner_radius), n=64, max_points=1 << 15)
+        c = torch.tensor(center, dtype=torch.float64)
+        winding_ = winding(field, c, float(inner_radius), n=64, max_points=1 << 15)
     except MorsenetError as err:
         notes.append(str(err))
     return regions, tunnel, winding_
@@ -263,10 +365,14 @@ def _theory_phrase(prediction: Prediction) -> str:
 
 
 def _measured_phrase(search: CriticalPointSearch, tunnel: TunnelAnalysis | None) -> str:
-    text = search.summary()
+    text = search.summary() + f" [{search.completeness_summary()}]"
+    if not search.points and search.numerically_degenerate:
+        text += "; numerically degenerate (float64 cannot resolve the Jacobian product), not a disagreement"
     if tunnel is not None:
         if tunnel.centre_class != 0:
             text += "; centre classified 1"
+        elif tunnel.status == "undecided":
+            text += "; tunnel test undecided"
         elif tunnel.bounded:
             text += "; disk enclosed (bounded class-0 region)"
         else:

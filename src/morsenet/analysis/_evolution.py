@@ -9,6 +9,7 @@ from typing import Any
 from torch import Tensor
 
 from ..errors import MorsenetError
+from . import _repr
 from ._grid import SNAPSHOT_RESOLUTION, Box, Interval
 from ._prediction import PredictionCurve, PredictionGrid, Task, prediction_curve, prediction_grid
 from ._spectra import WeightSpectra, weight_spectra
@@ -27,6 +28,19 @@ class TrainingSnapshot:
     epoch: int
     prediction: PredictionGrid | PredictionCurve | None
     spectra: WeightSpectra
+
+    def __repr__(self) -> str:
+        p = self.prediction
+        if isinstance(p, PredictionGrid):
+            pred = f"grid {_repr.grid(*p.logits.shape)}"
+        elif isinstance(p, PredictionCurve):
+            pred = f"curve of {len(p.x)} points"
+        else:
+            pred = "None"
+        return (
+            f"TrainingSnapshot(epoch={self.epoch}, prediction={pred}, layers={len(self.spectra.layers)}, "
+            f"ranks={_repr.items(self.spectra.ranks)})"
+        )
 
 
 def training_snapshots(

@@ -55,6 +55,30 @@ def check_box(box: object, dim: int | None = None, *, name: str = "box") -> Box:
     return pairs
 
 
+# The margin by which the default search box widens the data's bounding box (the report's default).
+DEFAULT_MARGIN = 0.2
+
+
+def default_search_box(data: Any, box: object = None, *, margin: float = DEFAULT_MARGIN) -> Box:
+    """The one box policy of the report, `morsenet analyze` and the studies: `box` when given (a study's
+    `report.box`, `--box`), else the data's bounding box widened by `margin` on every side.
+
+    Args:
+        data: a `morsenet.datasets.Dataset` (anything with `input_dim` and `box(margin)`).
+        box: ((lo, hi), ...) overriding the default, one pair per input dimension of `data`.
+        margin: the widening of the data's bounding box.
+
+    Raises:
+        MorsenetError: for a bad `box`, or one whose dimension is not the data's.
+    """
+    dim = int(data.input_dim)
+    if box is not None:
+        return check_box(box, dim)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
+        raise MorsenetError(f"`margin` must be a finite number >= 0, got {margin!r}")
+    return check_box(data.box(float(margin)), dim)
+
+
 def check_interval(interval: object, *, name: str = "interval") -> Interval:
     """Validate one (lo, hi) pair of finite numbers with lo < hi (a 1-D box)."""
     return check_box((interval,), 1, name=name)[0]

@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.func import jacrev, vmap
 
 from ..errors import MorsenetError
+from . import _repr
 from ._grid import DEFAULT_CHUNK, JACOBIAN_RESOLUTION, Box, check_chunk, grid_axes, grid_points, map_chunks
 from ._scalar_field import check_input_dim, eval_mode, infer_dtype
 
@@ -47,6 +48,14 @@ class JacobianGrid:
     @property
     def box(self) -> Box:
         return (float(self.xs[0]), float(self.xs[-1])), (float(self.ys[0]), float(self.ys[-1]))
+
+    def __repr__(self) -> str:
+        ny, nx, m, d = self.jacobians.shape
+        of = "output" if self.layer is None else f"layer {self.layer}"
+        return (
+            f"JacobianGrid(of={of!r}, grid={_repr.grid(ny, nx)}, jacobian={m}x{d}, box={_repr.box(self.box)}, "
+            f"min singular value range={_repr.value_range(self.min_singular_value)})"
+        )
 
 
 def singular_values(jacobians: Tensor) -> Tensor:

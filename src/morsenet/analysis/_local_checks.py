@@ -11,13 +11,23 @@ from ._scalar_field import ScalarFn, derivatives
 
 
 def validate(
-    call: ScalarFn, x: Tensor, g: Tensor, h: Tensor, *, gtol: float, rho: float, diam: float, settings: RefineSettings
+    call: ScalarFn,
+    x: Tensor,
+    g: Tensor,
+    h: Tensor,
+    *,
+    gtol: float,
+    rho: float,
+    diam: float,
+    settings: RefineSettings,
+    floor: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Classify the eigen-directions of each candidate as growth, null (continuum) or bad.
 
     The gradient tolerance is local: gtol times the gradient size the field reaches at distance `rho`,
-    scaled up to the box (max probe |grad f| * diam / rho, about |Hessian| * diam). A saturated valley
-    whose floor still slopes (|grad f| tiny but far above rounding level) fails it.
+    scaled up to the box (max probe |grad f| * diam / rho, about |Hessian| * diam), but never below `floor`
+    (n,), the rounding floor of the gradient at each point: a tolerance below what float64 can resolve would
+    reject every genuine shallow critical point.
 
     Returns (accepted (m,), null mask (m, d), eigenvalues (m, d), eigenvectors (m, d, d) as columns,
     local tolerance (m,)).
@@ -31,6 +41,8 @@ def validate(
     _, gp, _ = derivatives(call, flat_probes, hessian=False)
     a = torch.nan_to_num(torch.linalg.vector_norm(gp, dim=1), nan=0.0).reshape(m, d, 2)
     tol = gtol * a.amax(dim=(1, 2)) * (diam / rho)
+    if floor is not None:
+        tol = torch.maximum(tol, floor)
     g0 = torch.linalg.vector_norm(g, dim=1)
     a_min, a_max = a.min(dim=2).values, a.max(dim=2).values
     growth = (a_min > torch.clamp(100 * g0, min=0)[:, None]) & (a_min > tol[:, None]) & (a_min >= 0.2 * a_max)

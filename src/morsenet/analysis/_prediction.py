@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ..errors import MorsenetError
+from . import _repr
 from ._grid import (
     CURVE_RESOLUTION,
     DEFAULT_CHUNK,
@@ -59,6 +60,13 @@ class PredictionGrid:
     @property
     def box(self) -> Box:
         return (float(self.xs[0]), float(self.xs[-1])), (float(self.ys[0]), float(self.ys[-1]))
+
+    def __repr__(self) -> str:
+        what = "logit" if self.task == "classification" else "output"
+        return (
+            f"PredictionGrid(task={self.task!r}, grid={_repr.grid(*self.logits.shape)}, box={_repr.box(self.box)}, "
+            f"{what} range={_repr.value_range(self.logits)})"
+        )
 
 
 def _check_task(task: str) -> Task:
@@ -129,6 +137,14 @@ class PredictionCurve:
     zeros: Tensor
     zero_values: Tensor
     task: Task = "regression"
+
+    def __repr__(self) -> str:
+        interval = "()" if not len(self.x) else f"({_repr.num(float(self.x[0]))}, {_repr.num(float(self.x[-1]))})"
+        zeros = f" at {_repr.numbers(self.zeros)}" if len(self.zeros) else ""
+        return (
+            f"PredictionCurve(task={self.task!r}, points={len(self.x)}, interval={interval}, "
+            f"range={_repr.value_range(self.y)}, derivative_zeros={len(self.zeros)}{zeros})"
+        )
 
 
 def derivative_zeros(x: Tensor, y: Tensor, dy: Tensor) -> tuple[Tensor, Tensor]:

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import MorsenetError
+from . import _repr
 from ._components import label_components as label_components
 from ._grid import REGION_RESOLUTION, Box, axis, check_box
 from ._scalar_field import ScalarFn, as_point, as_scalar_field, evaluate
@@ -51,7 +52,7 @@ class Region:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "cls": self.cls,
+            "class": self.cls,
             "n_cells": self.n_cells,
             "area": self.area,
             "bounded": self.bounded,
@@ -103,6 +104,13 @@ class DecisionRegions:
             n, b = self.n_regions(c), self.n_bounded(c)
             parts.append(f"class {c}: {n} {'region' if n == 1 else 'regions'} ({b} bounded)")
         return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"class_{c}={self.n_regions(c)} ({self.n_bounded(c)} bounded)" for c in (0, 1))
+        return (
+            f"DecisionRegions(regions={len(self.regions)}: {counts}, grid={_repr.grid(len(self.ys), len(self.xs))}, "
+            f"threshold={self.threshold:g}, box={_repr.box(self.box)})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -59,8 +59,13 @@ def derivatives(call: ScalarFn, x: Tensor, *, hessian: bool = True) -> tuple[Ten
     """Value (n,), gradient (n, d) and Hessian (n, d, d) of a pointwise scalar field, by batched autograd.
 
     Rows of `x` must not interact inside `call` (true for eval-mode models), so the gradient of the sum
-    is the per-point gradient.
+    is the per-point gradient. A field that computes its own derivatives (a `derivatives(x, hessian=)` method,
+    as the exact layer chain of `_exact_field`) is asked directly.
     """
+    own = getattr(call, "derivatives", None)
+    if callable(own):
+        out: tuple[Tensor, Tensor, Tensor | None] = own(x.detach(), hessian=hessian)
+        return out
     d = x.shape[1]
     x = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():

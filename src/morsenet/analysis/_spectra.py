@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from ..errors import MorsenetError
 from ..models import MorseModel
+from . import _repr
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,14 @@ class LayerSpectrum:
     @property
     def full_rank(self) -> bool:
         return self.rank == min(self.weight.shape)
+
+    def __repr__(self) -> str:
+        sv = self.singular_values
+        top = "" if not sv.numel() else f", sigma_max={_repr.num(float(sv[0]))}, sigma_min={_repr.num(float(sv[-1]))}"
+        return (
+            f"LayerSpectrum(name={self.name!r}, shape={'x'.join(map(str, self.weight.shape))}, rank={self.rank}, "
+            f"full_rank={self.full_rank}{top})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +68,10 @@ class WeightSpectra:
     @property
     def ranks(self) -> list[int]:
         return [layer.rank for layer in self.layers]
+
+    def __repr__(self) -> str:
+        shapes = _repr.items("x".join(map(str, layer.weight.shape)) for layer in self.layers)
+        return f"WeightSpectra(layers={len(self.layers)}, shapes={shapes}, ranks={_repr.items(self.ranks)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"layers": [layer.to_dict() for layer in self.layers]}
@@ -138,6 +151,11 @@ class BlockJacobians:
     def determinants(self) -> Tensor:
         """(n, B) determinant of each block Jacobian: a sign change means a block can fold the plane."""
         return torch.linalg.det(self.matrices)
+
+    def __repr__(self) -> str:
+        n, blocks, width = self.eigenvalues.shape
+        moduli = "" if not self.eigenvalues.numel() else f", |eigenvalue| range={_repr.value_range(self.moduli)}"
+        return f"BlockJacobians(points={n}, blocks={blocks}, width={width}{moduli})"
 
 
 def block_jacobian_eigenvalues(resnet: nn.Module, x: Tensor) -> BlockJacobians:

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import MorsenetError
+from ._certificates import Certificate, circle_certificates, grid_certificates
 from ._circles import Circles, circle_arcs, link_arcs
 from ._grid import TUNNEL_RESOLUTION, Box, check_box
 from ._regions import DecisionRegions as DecisionRegions
@@ -143,7 +144,8 @@ def tunnel_on_circles(
     connected = link_arcs(arcs, centre_class == 0, n_angles)
     reached = [i for i in range(len(arcs)) if connected[i]]
     reach_radius = float(radii[max(reached)]) if (reached and centre_class == 0) else 0.0
-    tunnel = centre_class == 0 and (bool(connected[-1]) or grid_touches)
+    verdict, cert, reason = _certify(call, box, ring, regions, radii, connected, circle_min, centre_class)
+    tunnel = verdict == "tunnel"
     crosses_ring = centre_class == 0 and (reach_radius >= c_out or grid_touches)
     narrowest = _narrowest_chord(radii, connected, c, b, c_out) if crosses_ring else None
     mid = int(torch.argmin((radii - (b + c_out) / 2).abs()))
@@ -173,7 +175,41 @@ def tunnel_on_circles(
         center=(float(c[0]), float(c[1])),
         box=box,
         regions=regions,
+        verdict=verdict,
+        certificate=None if cert is None else cert.points,
+        certificate_kind=None if cert is None else cert.kind,
+        certificate_check=None if cert is None else cert,
+        undecided_reason=reason,
     )
+
+
+def _certify(
+    call: ScalarFn, box: Box, ring: _Ring, regions: DecisionRegions, radii: Tensor,
+    connected: list[list[tuple[float, float]]], circle_min: Tensor, centre_class: int,
+) -> tuple[str, Certificate | None, str]:  # fmt: skip
+    """(verdict, certificate, reason when undecided): "tunnel" only with a checked class-0 path to the box edge,
+    "bounded" only with a checked class-1 closed curve around the disk, else "undecided"."""
+    if centre_class != 0:
+        return "no_inner_region", None, ""
+    centre = ring.c.numpy()
+    cell = min(float(regions.xs[1] - regions.xs[0]), float(regions.ys[1] - regions.ys[0]))
+    spacing = min(cell / 16, 1e-3 * ring.max_radius)
+    path, closed, why = grid_certificates(
+        call, regions.xs.to(torch.float64), regions.ys.to(torch.float64), regions.classes.numpy(), centre, ring.thr,
+        spacing,
+    )  # fmt: skip
+    c_path, c_closed = circle_certificates(
+        call, radii, connected, circle_min, centre, box, ring.thr, spacing, ring.inner
+    )
+    path = path or c_path
+    closed = closed or c_closed
+    if path is not None and closed is not None:
+        return "undecided", None, "both a class-0 path and a class-1 closed curve passed the check (too coarse)"
+    if path is not None:
+        return "tunnel", path, ""
+    if closed is not None:
+        return "bounded", closed, ""
+    return "undecided", None, why or "no certificate either way"
 
 
 Chord = tuple[tuple[float, float], tuple[float, float]]

@@ -6,9 +6,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from . import _repr
+from ._certificates import Certificate
 from ._grid import Box
 from ._regions import DecisionRegions
 
@@ -38,6 +41,12 @@ class TunnelAnalysis:
         radii: (n_r,) the circles' radii.
         circle_min_logit: (n_r,) minimum logit over each circle (angles sampled, then refined).
         threshold, inner_radius, ring, center, box: the inputs.
+        verdict: "tunnel", "bounded", "undecided" or "no_inner_region" (see `status`).
+        certificate: (k, 2) numpy polyline proving the verdict: a class-0 path from the centre to the box edge
+            (tunnel) or a class-1 closed curve around the disk (bounded); None when undecided.
+        certificate_kind: "path" or "closed_curve" (None without a certificate).
+        certificate_check: how the certificate was checked (spacing, samples, margin).
+        undecided_reason: why neither certificate passed (empty otherwise).
         chord: ((x0, y0), (x1, y1)) ends of the narrowest chord (on the circle of `narrowest_radius`), None
             without a narrowest width.
         regions: the grid decision regions the flood fill used (`mask` is read off them).
@@ -64,11 +73,22 @@ class TunnelAnalysis:
     box: Box
     chord: tuple[tuple[float, float], tuple[float, float]] | None = None
     regions: DecisionRegions | None = None
+    verdict: str = ""
+    certificate: np.ndarray | None = None
+    certificate_kind: str | None = None
+    certificate_check: Certificate | None = None
+    undecided_reason: str = ""
 
     @property
     def bounded(self) -> bool:
-        """The centre is class 0 and its region is enclosed (the opposite of `tunnel`)."""
+        """The centre is class 0 and a checked class-1 closed curve encloses it (`verdict` "bounded")."""
+        if self.verdict:
+            return self.verdict == "bounded"
         return self.centre_class == 0 and not self.tunnel
+
+    @property
+    def undecided(self) -> bool:
+        return self.verdict == "undecided"
 
     @property
     def thin(self) -> bool:
@@ -82,7 +102,10 @@ class TunnelAnalysis:
 
     @property
     def status(self) -> str:
-        """ "tunnel", "bounded", or "no_inner_region" (the centre is classified 1)."""
+        """ "tunnel", "bounded", "undecided" (neither certificate passed its check), or "no_inner_region" (the
+        centre is classified 1)."""
+        if self.verdict:
+            return self.verdict
         return "no_inner_region" if self.centre_class != 0 else ("tunnel" if self.tunnel else "bounded")
 
     @property
@@ -101,15 +124,39 @@ class TunnelAnalysis:
     def summary(self) -> str:
         if self.centre_class != 0:
             return "the centre is classified 1: the disk is not classified 0, so there is no inner region to test"
+        if self.undecided:
+            return f"undecided: neither a tunnel nor an enclosure could be certified ({self.undecided_reason})"
         if self.bounded:
-            return f"bounded: the class-0 region around the disk is enclosed (reaches radius {self.reach_radius:.3g})"
+            return (
+                f"bounded: the class-0 region around the disk is enclosed (reaches radius {self.reach_radius:.3g}); "
+                f"certificate: a class-1 closed curve of {0 if self.certificate is None else len(self.certificate)} vertices, checked"
+                f"{self._checked()}"
+            )
         angles = ", ".join(f"{math.degrees(a):.1f} deg" for a in self.crossing_angles) or "n/a"
         width = "n/a" if self.narrowest_width is None else f"{self.narrowest_width:.3g}"
         thin = " (thinner than the grid: found only by the circle test)" if self.thin else ""
         return (
             f"tunnel{thin}: the class-0 region around the disk reaches the box edge, crossing the ring at "
-            f"{angles}; narrowest width {width}"
+            f"{angles}; narrowest width {width}; certificate: a class-0 path to the box edge, checked{self._checked()}"
         )
+
+    def __repr__(self) -> str:
+        width = "" if self.narrowest_width is None else f", narrowest_width={_repr.num(self.narrowest_width)}"
+        cert = (
+            ""
+            if self.certificate is None
+            else f", certificate={self.certificate_kind or 'polyline'} of {len(self.certificate)} vertices"
+        )
+        grid = "" if self.regions is None else f", grid={_repr.grid(len(self.regions.ys), len(self.regions.xs))}"
+        return (
+            f"TunnelAnalysis(verdict={self.status!r}{width}, reach_radius={_repr.num(self.reach_radius)}, "
+            f"ring_crossings={len(self.crossing_angles)}{cert}, circles={len(self.radii)}{grid}, "
+            f"box={_repr.box(self.box)})"
+        )
+
+    def _checked(self) -> str:
+        c = self.certificate_check
+        return "" if c is None else f" at {c.n_samples} samples (spacing {c.spacing:.2g})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,5 +180,10 @@ class TunnelAnalysis:
             "ring": list(self.ring),
             "center": list(self.center),
             "box": [list(b) for b in self.box],
+            "verdict": self.status,
+            "certificate_kind": self.certificate_kind,
+            "certificate": None if self.certificate is None else self.certificate.tolist(),
+            "certificate_check": None if self.certificate_check is None else self.certificate_check.to_dict(),
+            "undecided_reason": self.undecided_reason,
             "summary": self.summary(),
         }

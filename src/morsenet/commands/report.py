@@ -24,24 +24,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="processes drawing models in parallel (default: one per core, at most 4)",
     )
-    parser.add_argument("--quiet", action="store_true", help="print only the path of report.html")
+    parser.add_argument(
+        "--box",
+        metavar="X0,X1,Y0,Y1",
+        default=None,
+        help="the plot and analysis box of the 2-D models (X0,X1 for 1-D models; default: the data's bounding box "
+        "widened by 0.2); use --box=-2,2,-2,2 when it starts with a minus sign",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grid nodes per axis of the decision boundary, level sets and surface (default 200, 100 for quick "
+        "runs); the singular-value maps get 60%% of it, the training snapshots 40%%",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only the path of report.html (no progress bar or per-model lines)"
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..errors import MorsenetError
+    from .._validation import bounded_int
     from ..report import build_report, check_formats
 
-    if args.dpi is not None and args.dpi < 20:
-        raise MorsenetError(f"--dpi must be at least 20, got {args.dpi}")
-    if args.workers is not None and args.workers < 1:
-        raise MorsenetError(f"--workers must be at least 1, got {args.workers}")
+    if args.dpi is not None:  # a 6x4-inch figure at 1200 dpi is 35 million pixels
+        bounded_int("--dpi", args.dpi, 20, 1200, why="a figure's pixels grow with its square")
+    if args.workers is not None:
+        bounded_int("--workers", args.workers, 1, 64, why="drawing processes")
+    if getattr(args, "resolution", None) is not None:
+        bounded_int("--resolution", args.resolution, 3, 2001, why="a grid of resolution^2 nodes per figure")
     path = build_report(
         args.run_dir,
         formats=check_formats(args.formats),
-        progress=not args.quiet,
+        progress=False if args.quiet else None,  # progress only on a terminal
         dpi=args.dpi,
         theory=not args.no_theory,
         workers=args.workers,
+        box=args.box,
+        resolution=args.resolution,
     )
     print(path)
     return 0

@@ -63,6 +63,7 @@ def execute(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.sweep, overrides=args.overrides, quick=args.quick)
     out = args.out or Path("sweeps") / (sweep.name + ("-quick" if args.quick else ""))
+    # run_sweep checks the workers, the device, the folder and the scheduler before it writes anything
     result = run_sweep(
         sweep,
         out,
@@ -72,6 +73,7 @@ def execute(args: argparse.Namespace) -> int:
         device=args.device,
         chunk_size=args.chunk_size,
         quiet=args.quiet,
+        quick=args.quick,
     )
     if not args.quiet:
         print(

@@ -56,22 +56,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the prediction as JSON")
 
 
+# The most entries a comma-separated list takes (widths: input, up to 1000 hidden layers, output).
+MAX_LIST = 1_002
+
+
 def parse_ints(text: str, what: str) -> tuple[int, ...]:
     """Parse "2,1,2,1" into (2, 1, 2, 1); MorsenetError with a one-line message otherwise."""
+    if not text.strip():
+        raise MorsenetError(f"{what} is empty; give comma-separated integers such as 2,1,2,1")
+    if text.count(",") >= MAX_LIST:
+        raise MorsenetError(f"{what} may list at most {MAX_LIST:,} integers, got {text.count(',') + 1:,}")
     try:
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise MorsenetError(f"{what} must be comma-separated integers such as 2,1,2,1, got {text!r}") from None
-    if not values:
-        raise MorsenetError(f"{what} is empty")
     return values
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Every number option finite (nan or inf has no meaning for a weight or a bound)."""
+    from .._validation import finite_number
+
+    for name in ("skip", "residual", "weight_bound"):
+        value = getattr(args, name)
+        if value is not None:
+            finite_number(f"--{name.replace('_', '-')}", value)
 
 
 def build_architecture(args: argparse.Namespace) -> Any:
     """The architecture or loaded model that `args` describe."""
     from ..theory import MLPArchitecture, NeuralODEArchitecture, ResNetArchitecture
 
-    given = [name for name in ("model", "widths", "resnet", "node") if getattr(args, name)]
+    check_numbers(args)
+    given = [name for name in ("model", "widths", "resnet", "node") if getattr(args, name) is not None]
     if len(given) != 1:
         raise MorsenetError(
             "give exactly one of MODEL.pt, --widths, --resnet or --node"
@@ -81,12 +98,12 @@ def build_architecture(args: argparse.Namespace) -> Any:
         from ..models import load
 
         return load(args.model)
-    if args.widths:
+    if args.widths is not None:
         ranks = parse_ints(args.ranks, "--ranks") if args.ranks else None
         return MLPArchitecture(widths=parse_ints(args.widths, "--widths"), activation=args.activation, ranks=ranks)
     if args.ranks:
         raise MorsenetError("--ranks applies to --widths only")
-    if args.resnet:
+    if args.resnet is not None:
         dims = parse_ints(args.resnet, "--resnet")
         if len(dims) != 3:
             raise MorsenetError(f"--resnet needs N0,WIDTH,BLOCKS (three integers), got {args.resnet!r}")
@@ -124,6 +141,7 @@ def format_prediction(pred: Any) -> str:
             f"can enclose:       {enclose}",
             f"effective widths:  {seq}",
             f"graph bottleneck:  {'yes' if pred.graph_bottleneck else 'no'}",
+            f"decision regions:  {_regions_line(pred)}",
             f"theorems:          {', '.join(pred.theorems) or '-'}",
             f"provenance:        {', '.join(pred.provenance) or '-'}"
             "  (P paper, S summary, R reconstruction, D derived, C code, X external)",
@@ -131,6 +149,16 @@ def format_prediction(pred: Any) -> str:
             pred.explanation,
         ]
     )
+
+
+def _regions_line(pred: Any) -> str:
+    """What Beise et al. / Nguyen et al. say about the decision regions (connected, unbounded), or "unknown"."""
+    parts = []
+    if getattr(pred, "regions_unbounded", None):
+        parts.append("every component unbounded")
+    if getattr(pred, "regions_connected", None):
+        parts.append("connected (Nguyen et al.)")
+    return ", ".join(parts) or "no theorem applies"
 
 
 def execute(args: argparse.Namespace) -> int:

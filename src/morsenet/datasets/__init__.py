@@ -1,12 +1,17 @@
 """Data sets: the prototype's disk-inside-ring set, XOR variants, moons, n-D spheres, 1-D x^2 and CSV files."""
 
 import inspect
+import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+import torch
+
+from .._validation import check_seed_value, finite_number
 from ..errors import MorsenetError
+from ._base import MAX_SAMPLES as MAX_SAMPLES
 from ._base import Dataset as Dataset
-from ._base import DiskRing as DiskRing
 from ._csv import load_csv as load_csv
 from ._generators import make_circles as make_circles
 from ._generators import make_moons as make_moons
@@ -14,6 +19,8 @@ from ._generators import make_spheres as make_spheres
 from ._generators import make_square_1d as make_square_1d
 from ._generators import make_xor as make_xor
 from ._generators import make_xor_quadrants as make_xor_quadrants
+from ._geometry import DiskRing as DiskRing
+from ._geometry import declared_geometry
 
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "circles": make_circles,
@@ -26,8 +33,19 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 }
 
 
+# Data sets that may declare a disk and ring (`disk_radius`, `ring`, optional `center`, original coordinates):
+# every one whose points can be 2-D or 3-D and that does not record its own (circles, spheres).
+GEOMETRY_KEYS = ("disk_radius", "ring", "center")
+DECLARES_GEOMETRY = ("xor", "xor_quadrants", "moons", "csv")
+# The prototype's names of the circles' radii, still read (and written as the new names).
+CIRCLES_OLD_KEYS = {"inner_radius": 0.5, "buffer": 0.2, "outer_radius": 1.0}
+
+
 def dataset_parameters(name: str) -> dict[str, Any]:
-    """The keyword parameters (with defaults) that the generator `name` accepts."""
+    """The keyword parameters (with defaults) that the generator `name` accepts.
+
+    `get_dataset` also takes the declared disk and ring (`geometry_parameters(name)`) and, for circles, the
+    prototype's names of its radii (`CIRCLES_OLD_KEYS`)."""
     fn = DATASETS[name]
     return {
         p.name: (None if p.default is inspect.Parameter.empty else p.default)
@@ -35,25 +53,97 @@ def dataset_parameters(name: str) -> dict[str, Any]:
     }
 
 
+def geometry_parameters(name: str) -> tuple[str, ...]:
+    """The keys that declare a disk and ring for data set `name` (`GEOMETRY_KEYS`, default None: nothing
+    declared), or () where the data set records its own (circles, spheres) or cannot have one (square_1d)."""
+    return GEOMETRY_KEYS if name in DECLARES_GEOMETRY else ()
+
+
+def _circles_old_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with the prototype's inner_radius/buffer/outer_radius turned into disk_radius/ring_inner/ring_outer."""
+    old = [k for k in CIRCLES_OLD_KEYS if k in params]
+    if not old:
+        return params
+    new = [k for k in ("disk_radius", "ring_inner", "ring_outer") if k in params]
+    if new:
+        raise MorsenetError(
+            f"dataset 'circles': {old[0]!r} (the prototype's name) and {new[0]!r} cannot be mixed; "
+            "use disk_radius, ring_inner, ring_outer"
+        )
+    out = {k: v for k, v in params.items() if k not in CIRCLES_OLD_KEYS}
+    vals = {k: params.get(k, d) for k, d in CIRCLES_OLD_KEYS.items()}
+    for k, v in vals.items():
+        finite_number(f"dataset 'circles': {k}", v)
+    if not 0 <= vals["buffer"] < vals["inner_radius"] < vals["outer_radius"]:
+        raise MorsenetError(
+            "dataset 'circles': need 0 <= buffer < inner_radius < outer_radius, got "
+            f"buffer={vals['buffer']}, inner_radius={vals['inner_radius']}, outer_radius={vals['outer_radius']}"
+        )
+    out["disk_radius"] = vals["inner_radius"] - vals["buffer"]
+    out["ring_inner"], out["ring_outer"] = vals["inner_radius"], vals["outer_radius"]
+    return out
+
+
+def _check_param(name: str, key: str, value: Any, default: Any) -> None:
+    """The type (and finiteness) a generator's parameter takes, read off its default."""
+    if key == "seed":
+        if not isinstance(value, torch.Generator) and value is not None:
+            check_seed_value(f"dataset {name!r}: seed", value)
+    elif isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise MorsenetError(f"dataset {name!r}: {key} must be true or false, got {value!r}")
+    elif isinstance(default, float):
+        finite_number(f"dataset {name!r}: {key}", value)
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise MorsenetError(f"dataset {name!r}: {key} must be an integer, got {value!r}")
+    elif key == "path" and not isinstance(value, (str, os.PathLike)):
+        raise MorsenetError(f"dataset {name!r}: path must be a string (the file's path), got {value!r}")
+
+
 def get_dataset(name: str, **params: Any) -> Dataset:
     """Build the data set `name` with `params`; unknown names and keys raise `MorsenetError`."""
     if name not in DATASETS:
         raise MorsenetError(f"unknown dataset {name!r}; choose one of {', '.join(sorted(DATASETS))}")
-    allowed = dataset_parameters(name)
+    if name == "circles":
+        params = _circles_old_keys(params)
+    allowed = {**dataset_parameters(name), **dict.fromkeys(geometry_parameters(name))}
     unknown = sorted(set(params) - set(allowed))
     if unknown:
-        raise MorsenetError(f"dataset {name!r} has no parameter {unknown[0]!r}; allowed: {', '.join(allowed)}")
+        key = unknown[0]
+        if key in GEOMETRY_KEYS:
+            raise MorsenetError(
+                f"dataset {name!r} records its own disk and ring; {key!r} does not apply "
+                f"({'disk_radius, ring_inner, ring_outer' if name == 'circles' else 'r1, r2, r3'} set them)"
+                if name in ("circles", "spheres")
+                else f"dataset {name!r} is 1-D; {key!r} (a declared disk and ring) needs 2-D or 3-D data"
+            )
+        raise MorsenetError(f"dataset {name!r} has no parameter {key!r}; allowed: {', '.join(allowed)}")
+    declared = {k: params.pop(k) for k in GEOMETRY_KEYS if name in DECLARES_GEOMETRY and k in params}
+    for key, value in params.items():
+        _check_param(name, key, value, allowed[key])
     try:
-        return DATASETS[name](**params)
+        data = DATASETS[name](**params)
     except TypeError as err:
         raise MorsenetError(f"dataset {name!r}: {err}") from None
+    geometry = declared_geometry(name, data.input_dim, *(declared.get(k) for k in GEOMETRY_KEYS))
+    if geometry is None:
+        return data
+    record = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in declared.items() if v is not None}
+    if "standardize_mean" in data.params:
+        geometry = geometry.standardised(data.params["standardize_mean"], data.params["standardize_std"])
+    return replace(data, geometry=geometry, params={**data.params, **record})
 
 
 __all__ = [
     "DATASETS",
+    "DECLARES_GEOMETRY",
+    "GEOMETRY_KEYS",
+    "MAX_SAMPLES",
     "Dataset",
     "DiskRing",
     "dataset_parameters",
+    "geometry_parameters",
     "get_dataset",
     "load_csv",
     "make_circles",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import torch
@@ -10,30 +10,24 @@ from torch import Tensor
 
 from .._validation import Seed, as_generator
 from ..errors import MorsenetError
+from ._geometry import DiskRing
 
 Task = Literal["classification", "regression"]
 
+# Data sets are held in memory as float64 while they are built: 10^7 points (160 MB in the plane) and 10^8
+# numbers in all (800 MB) are the most morsenet generates or reads, decided before anything is allocated.
+MAX_SAMPLES = 10_000_000
+MAX_DIM = 10_000
+MAX_VALUES = 100_000_000
 
-@dataclass(frozen=True)
-class DiskRing:
-    """The disk-inside-ring geometry of a data set in the plane: class 0 in a disk, class 1 in a ring around it.
 
-    Attributes:
-        center: (x, y) common centre.
-        disk_radius: radius of the class-0 disk.
-        ring: (inner, outer) radii of the class-1 ring (disk_radius < inner < outer).
-    """
-
-    center: tuple[float, float]
-    disk_radius: float
-    ring: tuple[float, float]
-
-    def __post_init__(self) -> None:
-        if not 0 < self.disk_radius < self.ring[0] < self.ring[1]:
-            raise MorsenetError(f"need 0 < disk_radius < ring[0] < ring[1], got {self.disk_radius}, {self.ring}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"center": list(self.center), "disk_radius": self.disk_radius, "ring": list(self.ring)}
+def check_size(name: str, n_samples: int, dim: int) -> None:
+    """Refuse a data set of more than `MAX_VALUES` numbers (points x dimensions) before it is allocated."""
+    if n_samples * dim > MAX_VALUES:
+        raise MorsenetError(
+            f"{name}: {n_samples:,} points x {dim:,} dimensions is more than morsenet holds "
+            f"({MAX_VALUES:,} numbers); use fewer points or dimensions"
+        )
 
 
 @dataclass(frozen=True)
@@ -48,8 +42,11 @@ class Dataset:
         y_test: (n_test,) float32 labels or targets.
         task: "classification" (BCE on logits) or "regression" (MSE).
         params: the generator's arguments, for the record.
-        geometry: the disk-inside-ring geometry when the data have one in the plane (raw `circles`, 2-D
-            `spheres`), else None; the tunnel test reads it.
+        geometry: the disk-inside-ring geometry (`DiskRing`, 2-D or 3-D) when the data have one: `circles`,
+            2-D and 3-D `spheres`, or any 2-D/3-D data set that declares `disk_radius` and `ring`; standardised
+            data keep it with the transform (`DiskRing.scale`); else None.
+        x_val, y_val: an optional validation part split off the training points (`with_validation`), used
+            for model selection instead of the test set; None when there is none.
     """
 
     name: str
@@ -60,19 +57,54 @@ class Dataset:
     task: Task = "classification"
     params: dict[str, Any] = field(default_factory=dict)
     geometry: DiskRing | None = None
+    x_val: Tensor | None = None
+    y_val: Tensor | None = None
 
     @property
     def input_dim(self) -> int:
         return int(self.x_train.shape[1])
 
     @property
+    def has_validation(self) -> bool:
+        return self.x_val is not None
+
+    @property
     def x(self) -> Tensor:
-        """All points, train then test, (n, d)."""
-        return torch.cat([self.x_train, self.x_test])
+        """All points, train (then validation) then test, (n, d)."""
+        return torch.cat([self.x_train, *([self.x_val] if self.x_val is not None else []), self.x_test])
 
     @property
     def y(self) -> Tensor:
-        return torch.cat([self.y_train, self.y_test])
+        return torch.cat([self.y_train, *([self.y_val] if self.y_val is not None else []), self.y_test])
+
+    def with_validation(self, fraction: float, *, seed: Seed = 0) -> Dataset:
+        """A copy whose validation part is `fraction` of the training points, drawn with `seed`.
+
+        The test points are untouched; the rest of the training points stay training points, in their order.
+        Raises `MorsenetError` when the data already have a validation part, for `fraction` outside (0, 1), or
+        when too few training points would be left (at least 2) or taken (at least 1).
+        """
+        if self.x_val is not None:
+            raise MorsenetError(f"{self.name}: the data set already has a validation part")
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+            raise MorsenetError(f"{self.name}: val_fraction must be a number in (0, 1), got {fraction!r}")
+        n = int(self.x_train.shape[0])
+        n_val = int(round(fraction * n))
+        if n_val < 1 or n - n_val < 2:
+            raise MorsenetError(
+                f"{self.name}: {n} training points are too few to split with val_fraction={fraction} "
+                "(need at least 1 validation and 2 training points)"
+            )
+        perm = torch.randperm(n, generator=as_generator(seed))
+        val_idx, train_idx = perm[:n_val], perm[n_val:].sort().values
+        return replace(
+            self,
+            x_train=self.x_train[train_idx].contiguous(),
+            y_train=self.y_train[train_idx].contiguous(),
+            x_val=self.x_train[val_idx].contiguous(),
+            y_val=self.y_train[val_idx].contiguous(),
+            params=dict(self.params),
+        )
 
     def box(self, margin: float = 0.2) -> tuple[tuple[float, float], ...]:
         """Bounding box of all points, widened by `margin` on every side; one (lo, hi) per dimension."""
@@ -82,15 +114,15 @@ class Dataset:
 
     def to(self, dtype: torch.dtype) -> Dataset:
         """A copy with points (and targets) in `dtype`."""
-        return Dataset(
-            self.name,
-            self.x_train.to(dtype),
-            self.y_train.to(dtype),
-            self.x_test.to(dtype),
-            self.y_test.to(dtype),
-            self.task,
-            dict(self.params),
-            self.geometry,
+        return replace(
+            self,
+            x_train=self.x_train.to(dtype),
+            y_train=self.y_train.to(dtype),
+            x_test=self.x_test.to(dtype),
+            y_test=self.y_test.to(dtype),
+            params=dict(self.params),
+            x_val=None if self.x_val is None else self.x_val.to(dtype),
+            y_val=None if self.y_val is None else self.y_val.to(dtype),
         )
 
 
@@ -108,8 +140,8 @@ def split(
 ) -> Dataset:
     """Shuffle with `gen`, split off `test_fraction` of the points as test set, optionally standardise.
 
-    Standardisation uses the training set's mean and standard deviation for both parts; it distorts a disk
-    and ring into ellipses, so a standardised data set records no `geometry`.
+    Standardisation uses the training set's mean and standard deviation for both parts; a `geometry` (given in
+    the original coordinates) is then recorded with that transform (`DiskRing.standardised`).
     """
     if not 0.0 < test_fraction < 1.0:
         raise MorsenetError(f"{name}: test_fraction must be in (0, 1), got {test_fraction}")
@@ -126,6 +158,8 @@ def split(
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         params["standardize_mean"] = mean.tolist()
         params["standardize_std"] = std.tolist()
+        if geometry is not None:
+            geometry = geometry.standardised(mean.tolist(), std.tolist())
     return Dataset(
         name,
         x_train.float().contiguous(),
@@ -134,7 +168,7 @@ def split(
         y_test.float().contiguous(),
         task,
         params,
-        None if standardize else geometry,
+        geometry,
     )
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 import torch
 
-from .._validation import Seed, as_generator
+from .._validation import Seed, as_generator, read_text
 from ..errors import MorsenetError
-from ._base import Dataset, Task, split
+from ._base import Dataset, Task, check_size, split
+
+# A CSV of 10^8 numbers (the most a data set holds) is about 1 GB of text.
+MAX_CSV_BYTES = 1 << 30
 
 
 def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool = False, seed: Seed = 0) -> Dataset:
@@ -21,22 +25,35 @@ def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool 
             file, a non-numeric or NaN cell, labels other than 0/1, or a single class.
     """
     path = Path(path)
+    if path.is_dir():
+        raise MorsenetError(f"csv: {str(path)!r} is a directory; give the path to a CSV file with columns x1..xn,label")
     if not path.is_file():
         raise MorsenetError(f"csv: no such file {str(path)!r}; give the path to a CSV with columns x1..xn,label")
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise MorsenetError(f"{path}: {size:,} bytes is more than morsenet reads ({MAX_CSV_BYTES:,} bytes)")
+    text = read_text(path, "csv file")
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except (UnicodeDecodeError, csv.Error) as err:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
         raise MorsenetError(f"{path}: not a readable CSV text file ({err})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         raise MorsenetError(f"{path}: the file is empty; expected a header x1,...,xn,label and data rows")
     header = [h.strip() for h in rows[0]]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise MorsenetError(f"{path}: row 1 (header) names column {twice[0]!r} more than once; found {header}")
     features = sorted((h for h in header if h.startswith("x") and h[1:].isdigit()), key=lambda h: int(h[1:]))
     expected = [f"x{i}" for i in range(1, len(features) + 1)]
     if not features or features != expected:
         raise MorsenetError(f"{path}: row 1 (header) must name columns x1..xn; found {header}")
+    check_size(str(path), len(rows) - 1, len(features))
     task: Task
+    if "label" in header and "target" in header:
+        raise MorsenetError(
+            f"{path}: row 1 (header) has both 'label' (classification) and 'target' (regression); keep one"
+        )
     if "label" in header:
         target, task = "label", "classification"
     elif "target" in header:

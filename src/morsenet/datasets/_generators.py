@@ -9,12 +9,16 @@ from torch import Tensor
 
 from .._validation import Seed, as_generator
 from ..errors import MorsenetError
-from ._base import Dataset, DiskRing, split
+from ._base import MAX_DIM, MAX_SAMPLES, Dataset, DiskRing, check_size, split
 
 
 def _check_positive_int(name: str, key: str, value: object, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise MorsenetError(f"{name}: {key} must be an integer >= {minimum}, got {value!r}")
+    limit = MAX_SAMPLES if key == "n_samples" else MAX_DIM
+    if value > limit:
+        why = "the most points morsenet generates" if key == "n_samples" else "the most input dimensions it generates"
+        raise MorsenetError(f"{name}: {key} must be <= {limit:,} ({why}), got {value:,}")
     return value
 
 
@@ -30,39 +34,40 @@ def _uniform_shell(n: int, dim: int, r_lo: float, r_hi: float, gen: torch.Genera
 def make_circles(
     n_samples: int = 2000,
     *,
-    inner_radius: float = 0.5,
-    buffer: float = 0.2,
-    outer_radius: float = 1.0,
+    disk_radius: float = 0.3,
+    ring_inner: float = 0.5,
+    ring_outer: float = 1.0,
     test_fraction: float = 0.3,
     standardize: bool = False,
     seed: Seed = 0,
 ) -> Dataset:
     """The prototype's disk-inside-ring set in the plane.
 
-    Half the points are uniform by area in the disk |x| <= inner_radius - buffer (label 0), half uniform
-    by area in the annulus inner_radius <= |x| <= outer_radius (label 1).
+    Half the points are uniform by area in the disk |x| <= disk_radius (label 0), half uniform by area in the
+    ring ring_inner <= |x| <= ring_outer (label 1). (The prototype's `inner_radius`, `buffer`, `outer_radius`
+    are ring_inner, ring_inner - disk_radius and ring_outer; `get_dataset` still reads them.)
     """
     _check_positive_int("circles", "n_samples", n_samples, 4)
-    if not 0 <= buffer < inner_radius < outer_radius:
+    if not 0 < disk_radius < ring_inner < ring_outer:
         raise MorsenetError(
-            "circles: need 0 <= buffer < inner_radius < outer_radius, got "
-            f"buffer={buffer}, inner_radius={inner_radius}, outer_radius={outer_radius}"
+            "circles: need 0 < disk_radius < ring_inner < ring_outer, got "
+            f"disk_radius={disk_radius}, ring_inner={ring_inner}, ring_outer={ring_outer}"
         )
     gen = as_generator(seed)
     n_disk = n_samples // 2
-    disk = _uniform_shell(n_disk, 2, 0.0, inner_radius - buffer, gen)
-    ring = _uniform_shell(n_samples - n_disk, 2, inner_radius, outer_radius, gen)
+    disk = _uniform_shell(n_disk, 2, 0.0, disk_radius, gen)
+    ring = _uniform_shell(n_samples - n_disk, 2, ring_inner, ring_outer, gen)
     x = torch.cat([disk, ring])
     y = torch.cat([torch.zeros(n_disk), torch.ones(n_samples - n_disk)])
     params = dict(
         n_samples=n_samples,
-        inner_radius=inner_radius,
-        buffer=buffer,
-        outer_radius=outer_radius,
+        disk_radius=disk_radius,
+        ring_inner=ring_inner,
+        ring_outer=ring_outer,
         test_fraction=test_fraction,
         standardize=standardize,
     )
-    geometry = DiskRing((0.0, 0.0), float(inner_radius - buffer), (float(inner_radius), float(outer_radius)))
+    geometry = DiskRing((0.0, 0.0), float(disk_radius), (float(ring_inner), float(ring_outer)))
     return split(
         "circles", x, y, test_fraction=test_fraction, gen=gen, standardize=standardize, params=params,
         geometry=geometry,
@@ -82,6 +87,7 @@ def make_spheres(
     """Concentric spheres in R^dim: class 0 uniform in the ball |x| <= r1, class 1 in the shell r2..r3."""
     _check_positive_int("spheres", "n_samples", n_samples, 4)
     _check_positive_int("spheres", "dim", dim, 1)
+    check_size("spheres", n_samples, dim)
     if not 0 < r1 < r2 < r3:
         raise MorsenetError(f"spheres: need 0 < r1 < r2 < r3, got r1={r1}, r2={r2}, r3={r3}")
     gen = as_generator(seed)
@@ -89,7 +95,7 @@ def make_spheres(
     x = torch.cat([_uniform_shell(n0, dim, 0.0, r1, gen), _uniform_shell(n_samples - n0, dim, r2, r3, gen)])
     y = torch.cat([torch.zeros(n0), torch.ones(n_samples - n0)])
     params = dict(n_samples=n_samples, dim=dim, r1=r1, r2=r2, r3=r3, test_fraction=test_fraction)
-    geometry = DiskRing((0.0, 0.0), float(r1), (float(r2), float(r3))) if dim == 2 else None
+    geometry = DiskRing((0.0,) * dim, float(r1), (float(r2), float(r3))) if dim in (2, 3) else None
     return split("spheres", x, y, test_fraction=test_fraction, gen=gen, params=params, geometry=geometry)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,14 @@ from ._registry import build_model
 
 FORMAT = "morsenet-checkpoint"
 VERSION = 1
+
+
+def _first_line(err: BaseException, width: int = 200) -> str:
+    """torch's error message on one line, shortened at a word boundary (never mid-word)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    if text.startswith("Weights only load failed"):
+        return "not a file of tensors written by torch.save; loading never runs code from a file"
+    return textwrap.shorten(text, width=width, placeholder=" ...")
 
 
 def save(model: nn.Module, path: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
@@ -45,8 +54,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for corrupt or foreign files
-        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
-        raise MorsenetError(f"{path}: not a readable morsenet checkpoint ({first})") from None
+        raise MorsenetError(f"{path}: not a readable morsenet checkpoint ({_first_line(err)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MorsenetError(
             f"{path}: not a morsenet checkpoint (no '{FORMAT}' marker); "
@@ -61,7 +69,15 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         config, meta = json.loads(payload["config"]), json.loads(payload["meta"])
         state = payload["state_dict"]
     except (KeyError, TypeError, json.JSONDecodeError) as err:
-        raise MorsenetError(f"{path}: damaged checkpoint ({err})") from None
+        raise MorsenetError(f"{path}: damaged checkpoint ({_first_line(err)})") from None
+    if not isinstance(config, dict):
+        raise MorsenetError(f"{path}: damaged checkpoint (its model config is a {type(config).__name__}, not a table)")
+    if not isinstance(meta, dict):
+        raise MorsenetError(f"{path}: damaged checkpoint (its metadata is a {type(meta).__name__}, not a table)")
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise MorsenetError(f"{path}: damaged checkpoint (its weights are not a table of named tensors)")
     return {"config": config, "meta": meta, "state_dict": state}
 
 
@@ -82,7 +98,6 @@ def load(path: str | Path) -> MorseModel:
     try:
         model.load_state_dict(ckpt["state_dict"])
     except (RuntimeError, TypeError) as err:
-        first = str(err).strip().splitlines()[0][:160]
-        raise MorsenetError(f"{path}: weights do not match the model config ({first})") from None
+        raise MorsenetError(f"{path}: weights do not match the model config ({_first_line(err)})") from None
     model.checkpoint_meta = ckpt["meta"]
     return model.eval()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 
 import torch
@@ -12,14 +13,34 @@ from torch import Tensor, nn
 from .._validation import Seed, as_generator
 
 
+def _init_seed(seed: Seed) -> int:
+    return int(torch.randint(0, 2**62, (1,), generator=as_generator(seed)))
+
+
 @contextlib.contextmanager
 def seeded_init(seed: Seed) -> Iterator[None]:
     """Run parameter initialisation (which torch.nn draws from the global RNG) from `seed`, restoring the
     caller's global RNG state afterwards."""
-    init_seed = int(torch.randint(0, 2**62, (1,), generator=as_generator(seed)))
+    init_seed = _init_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init_seed)
         yield
+
+
+def init_generator(seed: Seed) -> torch.Generator:
+    """A private generator in the state `seeded_init(seed)` puts the global RNG in: drawing a model's parameters
+    from it in construction order gives the numbers its modules draw (without building the modules)."""
+    return torch.Generator().manual_seed(_init_seed(seed))
+
+
+def linear_init(n_out: int, n_in: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(weight (n_out, n_in), bias (n_out,)) as `nn.Linear(n_in, n_out).reset_parameters()` draws them from `gen`."""
+    # init.kaiming_uniform_(weight, a=sqrt(5)): bound sqrt(3) * gain / sqrt(fan_in), gain = sqrt(2 / (1 + a^2)),
+    # written out with the same floating-point steps (the function's checks cost more than the draw).
+    bound = math.sqrt(3.0) * (math.sqrt(2.0 / (1 + math.sqrt(5) ** 2)) / math.sqrt(n_in))
+    weight = torch.empty(n_out, n_in).uniform_(-bound, bound, generator=gen)
+    bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0
+    return weight, torch.empty(n_out).uniform_(-bound, bound, generator=gen)
 
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {

@@ -17,6 +17,9 @@ from ._common import ACTIVATIONS
 # A config describing more parameters than this is refused before anything is allocated (a typo such as a
 # width of 10**9 would otherwise ask for gigabytes). 10^8 float32 parameters are 400 MB.
 MAX_PARAMETERS = 100_000_000
+# Layers, blocks or time pieces: each is its own module (and its own step of every forward pass); the networks
+# studied here have tens, so more than this is a typo (depth = 10**9 would first build a list of 10^9 widths).
+MAX_DEPTH = 1_000
 # RK4 steps of a neural ODE: each is four evaluations of the field in every forward pass.
 MAX_ODE_STEPS = 100_000
 
@@ -64,6 +67,13 @@ def _size_check(kind: str, n: int) -> None:
         )
 
 
+def _depth_check(kind: str, key: str, n: int) -> None:
+    if n > MAX_DEPTH:
+        raise MorsenetError(
+            f"model {kind!r}: {key} must be <= {MAX_DEPTH:,} (the deepest network morsenet builds), got {n:,}"
+        )
+
+
 def _run_length(hidden: tuple[int, ...]) -> list[str]:
     parts, k = [], 0
     while k < len(hidden):  # run-length encode repeated widths: 2-2-2-2 -> 2x4
@@ -99,6 +109,8 @@ class MLPConfig:
             raise MorsenetError(f"model 'mlp': widths must be a list of integers, got {list(widths)!r}")
         if len(widths) < 2 or widths[-1] != 1 or min(widths) < 1:
             raise MorsenetError(f"mlp: widths must be [n, h1, ..., hL, 1] with every entry >= 1, got {list(widths)}")
+        if len(widths) > MAX_DEPTH + 2:
+            raise MorsenetError(f"mlp: widths may list at most {MAX_DEPTH:,} hidden layers, got {len(widths) - 2:,}")
         object.__setattr__(self, "widths", widths)
         _activation(self.kind, self.activation)
         _bool(self.kind, "batchnorm", self.batchnorm)
@@ -173,6 +185,7 @@ class ResNetConfig:
         _int(k, "input_dim", self.input_dim, 1)
         _int(k, "width", self.width, 1)
         _int(k, "blocks", self.blocks, 0)
+        _depth_check(k, "blocks", self.blocks)
         object.__setattr__(self, "skip", _float(k, "skip", self.skip))
         object.__setattr__(self, "residual", _float(k, "residual", self.residual))
         _activation(k, self.activation)
@@ -248,6 +261,7 @@ class NeuralODEConfig:
         object.__setattr__(self, "T", T)
         _int(k, "steps", self.steps, 1)
         _int(k, "pieces", self.pieces, 1)
+        _depth_check(k, "pieces", self.pieces)
         if self.steps % self.pieces:
             raise MorsenetError(
                 f"neural_ode: steps ({self.steps}) must be a positive multiple of pieces ({self.pieces})"
@@ -321,6 +335,7 @@ def mlp_widths(input_dim: int, width: int, depth: int, *, bottleneck: bool = Fal
     """
     if depth < 1 or width < 1 or input_dim < 1:
         raise MorsenetError(f"mlp: need input_dim, width, depth >= 1, got {input_dim}, {width}, {depth}")
+    _depth_check("mlp", "depth", depth)
     if bottleneck and depth < 2:
         raise MorsenetError("mlp: a bottleneck needs depth >= 2 (a width-1 layer before the last hidden layer)")
     if width > MAX_PARAMETERS:

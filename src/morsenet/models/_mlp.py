@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import cast
 
+import torch
 from torch import Tensor, nn
 
 from .._validation import Seed
-from ._common import FoldableBatchNorm, fold, seeded_init
+from ._common import FoldableBatchNorm, fold, init_generator, linear_init, seeded_init
 from ._config import MLPConfig
-from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, linear
+from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, enter, leave, linear, logits_of
 
 
 class MLP(MorseModel):
@@ -40,6 +41,16 @@ class MLP(MorseModel):
     def from_config(cls, spec: MLPConfig, *, seed: Seed = 0) -> MLP:
         return cls(spec, seed=seed)
 
+    def initial_parameters(self, seed: Seed) -> Params:
+        gen, w, out = init_generator(seed), self.spec.widths, {}
+        for i, (a, b) in enumerate(zip(w[:-2], w[1:-1])):  # drawn in construction order: hidden layers, read-out
+            out[f"hidden_layers.{i}.weight"], out[f"hidden_layers.{i}.bias"] = linear_init(b, a, gen)
+        if self.spec.batchnorm:
+            for i, b in enumerate(w[1:-1]):
+                out[f"norms.{i}.weight"], out[f"norms.{i}.bias"] = torch.ones(b), torch.zeros(b)
+        out["readout.weight"], out["readout.bias"] = linear_init(1, w[-2], gen)
+        return out
+
     @property
     def widths(self) -> list[int]:
         return list(self.spec.widths)
@@ -55,14 +66,14 @@ class MLP(MorseModel):
     def stacked_forward(self, params: Params, buffers: Params, x: Tensor, training: bool,
                         stop: int | None = None) -> Tensor:  # fmt: skip
         act, norms = self.act, self.norms
-        h = x
+        h = enter(x)
         for i in range(self.n_layers if stop is None else stop):
             z = linear(params, f"hidden_layers.{i}", h)
             if norms is not None:
                 bn = cast(FoldableBatchNorm, norms[i])
                 z = batchnorm(params, buffers, f"norms.{i}", z, training, bn)
             h = act(z)
-        return h if stop is not None else linear(params, "readout", h).squeeze(-1)
+        return leave(h) if stop is not None else logits_of(linear(params, "readout", h))
 
     def named_affine_maps(self) -> list[AffineMap]:
         maps = [

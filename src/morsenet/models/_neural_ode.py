@@ -8,9 +8,9 @@ import torch
 from torch import Tensor, nn
 
 from .._validation import Seed
-from ._common import fold, seeded_init
+from ._common import fold, init_generator, linear_init, seeded_init
 from ._config import VECTOR_FIELDS, NeuralODEConfig
-from ._protocol import AffineMap, MorseModel, Params, affine, linear, piece
+from ._protocol import AffineMap, MorseModel, Params, affine, enter, leave, linear, logits_of, piece
 
 __all__ = ["VECTOR_FIELDS", "NeuralODE"]
 
@@ -49,6 +49,15 @@ class NeuralODE(MorseModel):
     def from_config(cls, spec: NeuralODEConfig, *, seed: Seed = 0) -> NeuralODE:
         return cls(spec, seed=seed)
 
+    def initial_parameters(self, seed: Seed) -> Params:
+        gen, spec, out = init_generator(seed), self.spec, {}
+        out["lift_layer.weight"], out["lift_layer.bias"] = linear_init(spec.dim, spec.input_dim, gen)
+        bound = 1 / math.sqrt(spec.dim)
+        out["field_weight"] = torch.empty(spec.pieces, spec.dim, spec.dim).uniform_(-bound, bound, generator=gen)
+        out["field_bias"] = torch.empty(spec.pieces, spec.dim).uniform_(-bound, bound, generator=gen)
+        out["readout_layer.weight"], out["readout_layer.bias"] = linear_init(1, spec.dim, gen)
+        return {k: out[k] for k in ("field_weight", "field_bias")} | out  # named_parameters' order
+
     @property
     def n_layers(self) -> int:
         return 2  # 1: the lift A x + a, 2: the flow's end state
@@ -71,9 +80,9 @@ class NeuralODE(MorseModel):
             w, b = piece(weights, k, 2), piece(biases, k, 1)
             return act(affine(w, b, h)) if outside else affine(w, b, act(h))
 
-        h = linear(params, "lift_layer", x)
+        h = linear(params, "lift_layer", enter(x))
         if stop == 1:
-            return h
+            return leave(h)
         for step in range(spec.steps):
             k = step // per_piece
             k1 = field(h, k)
@@ -81,7 +90,7 @@ class NeuralODE(MorseModel):
             k3 = field(h + 0.5 * dt * k2, k)
             k4 = field(h + dt * k3, k)
             h = h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
+        return leave(h) if stop is not None else logits_of(linear(params, "readout_layer", h))
 
     def flow(self, h: Tensor) -> Tensor:
         """The time-T map phi_T of lifted points h (n, dim)."""

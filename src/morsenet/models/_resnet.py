@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import cast
 
+import torch
 from torch import Tensor, nn
 
 from .._validation import Seed
-from ._common import FoldableBatchNorm, fold, seeded_init
+from ._common import FoldableBatchNorm, fold, init_generator, linear_init, seeded_init
 from ._config import ResNetConfig
-from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, linear
+from ._protocol import AffineMap, ChainStep, MorseModel, Params, batchnorm, enter, leave, linear, logits_of
 
 
 class ResNet(MorseModel):
@@ -45,6 +46,18 @@ class ResNet(MorseModel):
     def from_config(cls, spec: ResNetConfig, *, seed: Seed = 0) -> ResNet:
         return cls(spec, seed=seed)
 
+    def initial_parameters(self, seed: Seed) -> Params:
+        gen, spec, out = init_generator(seed), self.spec, {}
+        if spec.input_layer:  # construction order: input layer, blocks, read-out
+            out["input_layer.weight"], out["input_layer.bias"] = linear_init(spec.width, spec.input_dim, gen)
+        for i in range(spec.blocks):
+            out[f"block_layers.{i}.weight"], out[f"block_layers.{i}.bias"] = linear_init(spec.width, spec.width, gen)
+        if spec.batchnorm:
+            for i in range(spec.blocks):
+                out[f"norms.{i}.weight"], out[f"norms.{i}.bias"] = torch.ones(spec.width), torch.zeros(spec.width)
+        out["readout_layer.weight"], out["readout_layer.bias"] = linear_init(1, spec.width, gen)
+        return out
+
     width = property(lambda self: self.spec.width)
     n_blocks = property(lambda self: self.spec.blocks)
     skip = property(lambda self: self.spec.skip)
@@ -60,7 +73,7 @@ class ResNet(MorseModel):
                         stop: int | None = None) -> Tensor:  # fmt: skip
         act, norms, skip, residual = self.act, self.norms, self.spec.skip, self.spec.residual
         todo = self.n_layers if stop is None else stop
-        h = x
+        h = enter(x)
         if self.spec.input_layer and todo > 0:
             h = act(linear(params, "input_layer", h))
             todo -= 1
@@ -70,7 +83,7 @@ class ResNet(MorseModel):
                 bn = cast(FoldableBatchNorm, norms[i])
                 z = batchnorm(params, buffers, f"norms.{i}", z, training, bn)
             h = skip * h + residual * act(z)
-        return h if stop is not None else linear(params, "readout_layer", h).squeeze(-1)
+        return leave(h) if stop is not None else logits_of(linear(params, "readout_layer", h))
 
     def named_affine_maps(self) -> list[AffineMap]:
         head = [] if self.input_layer is None else [AffineMap("input", *fold(self.input_layer, None))]

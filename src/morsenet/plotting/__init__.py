@@ -7,20 +7,30 @@ figure shows inline in a notebook; pass `ax=` (or `pyplot=False`) to draw into f
 from ._curve import plot_block_derivatives as plot_block_derivatives
 from ._curve import plot_curve as plot_curve
 from ._curve import plot_derivative as plot_derivative
+from ._escape import plot_escape as plot_escape
 from ._figures import PANELS as PANELS
 from ._figures import animate_snapshots as animate_snapshots
 from ._figures import grid_spacing as grid_spacing
 from ._figures import plot_comparison as plot_comparison
 from ._figures import plot_snapshots as plot_snapshots
 from ._figures import png_bytes as png_bytes
+from ._figures import readable_fontsize as readable_fontsize
 from ._figures import save_figure as save_figure
+from ._layers import plot_layer_map as plot_layer_map
+from ._layers import plot_layer_maps as plot_layer_maps
+from ._layers import plot_lyapunov_map as plot_lyapunov_map
+from ._layers import plot_lyapunov_maps as plot_lyapunov_maps
 from ._maps import plot_decision_boundary as plot_decision_boundary
 from ._maps import plot_level_sets as plot_level_sets
 from ._maps import plot_singular_value_map as plot_singular_value_map
 from ._maps import plot_surface as plot_surface
 from ._marks import plot_critical_points as plot_critical_points
+from ._marks import plot_region_outline as plot_region_outline
+from ._marks import plot_ring as plot_ring
 from ._marks import plot_tunnel as plot_tunnel
 from ._style import CLASS_COLORS as CLASS_COLORS
+from ._style import enlarge_text as enlarge_text
+from ._style import legend_below as legend_below
 from ._style import probability_cmap as probability_cmap
 from ._sweep import plot_sweep_accuracy as plot_sweep_accuracy
 from ._sweep import plot_sweep_depth as plot_sweep_depth
@@ -37,7 +47,9 @@ __all__ = [
     "CLASS_COLORS",
     "PANELS",
     "animate_snapshots",
+    "enlarge_text",
     "grid_spacing",
+    "legend_below",
     "plot_accuracy",
     "plot_block_derivatives",
     "plot_comparison",
@@ -46,8 +58,15 @@ __all__ = [
     "plot_dataset",
     "plot_decision_boundary",
     "plot_derivative",
+    "plot_escape",
+    "plot_layer_map",
+    "plot_layer_maps",
     "plot_level_sets",
     "plot_loss",
+    "plot_lyapunov_map",
+    "plot_lyapunov_maps",
+    "plot_region_outline",
+    "plot_ring",
     "plot_singular_value_map",
     "plot_snapshots",
     "plot_surface",
@@ -61,5 +80,6 @@ __all__ = [
     "plot_weight_spectra",
     "png_bytes",
     "probability_cmap",
+    "readable_fontsize",
     "save_figure",
 ]

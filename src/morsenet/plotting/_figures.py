@@ -9,7 +9,7 @@ from typing import Any
 
 from ._curve import plot_curve, plot_derivative
 from ._maps import plot_decision_boundary, plot_level_sets, plot_singular_value_map, plot_surface
-from ._style import set_title
+from ._style import enlarge_text, set_title
 from ._training import plot_accuracy, plot_dataset, plot_loss
 from ._weights import plot_weight_heatmaps, plot_weight_spectra
 
@@ -64,6 +64,7 @@ def plot_comparison(
     *,
     panel_size: tuple[float, float] = (4.2, 3.6),
     pyplot: bool = True,
+    min_fontsize: float | None = None,
 ) -> Any:
     """One row per model, one column per panel, e.g. decision boundary | min SV | max SV | weight spectra.
 
@@ -71,6 +72,8 @@ def plot_comparison(
         rows: model name -> {panel name: result, or (result, kwargs)}; a missing panel is left blank with a note.
         columns: panel names from `PANELS`.
         pyplot: False builds a bare `Figure` (for files); True uses pyplot (displays inline).
+        min_fontsize: raise every text below this size to it (default: sized so that text stays at least 9 px
+            high when the figure is shown 1200 px wide, as in report.html).
 
     Returns:
         The matplotlib `Figure`.
@@ -93,11 +96,25 @@ def plot_comparison(
             result, kwargs = entry if isinstance(entry, tuple) else (entry, {})
             PANELS[column](result, ax, **kwargs)
             set_title(ax, f"{name}: {ax.get_title()}", fontsize=9)
-    grid_spacing(fig)
+    width = panel_size[0] * n_cols
+    floor = min_fontsize if min_fontsize is not None else readable_fontsize(width)
+    enlarge_text(fig, floor)
+    grid_spacing(fig, wspace=0.35 + 0.04 * floor, hspace=0.35 + 0.05 * floor, left=0.5 + 0.05 * floor)
     return fig
 
 
-def _draw_snapshot(snapshot: Any, ax_pred: Any, ax_sv: Any, *, data: Any, sv_top: float | None) -> None:
+HTML_WIDTH_PX = 1200  # report.html's page width: wide figures are shown scaled down to it
+
+
+def readable_fontsize(width_in: float, *, px: float = 9.0, page_px: float = HTML_WIDTH_PX) -> float:
+    """The font size (points) whose text is `px` pixels high in a figure `width_in` inches wide shown
+    `page_px` pixels wide (at least the usual 7 points)."""
+    return max(7.0, px * 72.0 * width_in / page_px)
+
+
+def _draw_snapshot(
+    snapshot: Any, ax_pred: Any, ax_sv: Any, *, data: Any, sv_top: float | None, colorbar: bool = False
+) -> None:
     pred = snapshot.prediction
     if pred is None:
         ax_pred.text(0.5, 0.5, "no 2-D map", ha="center", va="center", transform=ax_pred.transAxes)
@@ -105,7 +122,7 @@ def _draw_snapshot(snapshot: Any, ax_pred: Any, ax_sv: Any, *, data: Any, sv_top
     elif hasattr(pred, "derivative"):
         plot_curve(pred, ax_pred, data=data, title=f"epoch {snapshot.epoch}")
     else:
-        plot_decision_boundary(pred, ax_pred, data=data, colorbar=False, title=f"epoch {snapshot.epoch}")
+        plot_decision_boundary(pred, ax_pred, data=data, colorbar=colorbar, title=f"epoch {snapshot.epoch}")
     plot_weight_spectra(snapshot.spectra, ax_sv, top=sv_top, compact=True, title=f"weight SVs, epoch {snapshot.epoch}")
 
 
@@ -149,78 +166,87 @@ def plot_snapshots(snapshots: Sequence[Any], *, data: Any = None, columns: int =
 
 
 def save_figure(
-    fig: Any,
-    stem: str | Path,
-    *,
-    formats: Sequence[str] = ("png",),
-    dpi: int = 150,
-    tight: bool = False,
-    palette: bool = False,
+    fig: Any, stem: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150, tight: bool = False
 ) -> list[Path]:
     """Save `fig` as `stem.<format>` for each format (png, svg, pdf); returns the written paths.
 
-    `tight=True` crops to the drawn content (one extra draw); lay the figure out with `tight_layout` instead
-    when speed matters. `palette=True` writes the PNG with a 256-colour palette: about a third of the size,
-    which matters when the PNG is embedded in a self-contained HTML file.
+    PNGs are true colour (RGBA, no palette: the colours are the figure's own). `tight=True` crops to the
+    drawn content (one extra draw); lay the figure out with `tight_layout` instead when speed matters.
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
-        kwargs = dict(
+        fig.savefig(
+            path,
             dpi=dpi,
             bbox_inches="tight" if tight else None,
             format=fmt,
             metadata={"Software": None} if fmt == "png" else None,
         )
-        if fmt == "png" and palette:
-            path.write_bytes(png_bytes(fig, dpi=dpi, tight=tight, palette=True))
-        else:
-            fig.savefig(path, **kwargs)
         paths.append(path)
     return paths
 
 
-def png_bytes(fig: Any, *, dpi: int = 150, tight: bool = False, palette: bool = False) -> bytes:
-    """`fig` as PNG bytes (what a self-contained report embeds); `palette` as in `save_figure`."""
+def png_bytes(fig: Any, *, dpi: int = 150, tight: bool = False) -> bytes:
+    """`fig` as true-colour PNG bytes (what a self-contained report embeds)."""
     import io
 
     buf = io.BytesIO()
     fig.savefig(buf, dpi=dpi, bbox_inches="tight" if tight else None, format="png", metadata={"Software": None})
-    if not palette:
-        return buf.getvalue()
-    from PIL import Image
-
-    buf.seek(0)
-    out = io.BytesIO()
-    with Image.open(buf) as im:
-        im.convert("RGB").quantize(256).save(out, format="png", dpi=(dpi, dpi))
-    return out.getvalue()
+    return buf.getvalue()
 
 
 def animate_snapshots(
-    snapshots: Sequence[Any], path: str | Path, *, data: Any = None, dpi: int = 80, duration_ms: int = 600
+    snapshots: Sequence[Any],
+    path: str | Path,
+    *,
+    data: Any = None,
+    dpi: int = 100,
+    duration_ms: int = 600,
+    tunnel: Any = None,
+    outlines: Sequence[tuple[str, Any] | None] | None = None,
 ) -> Path:
-    """Write an animated GIF (via Pillow): one frame per snapshot, boundary and weight spectra side by side."""
+    """Write an animated GIF (via Pillow): one frame per snapshot, boundary (with its colour bar) and weight
+    spectra side by side, 1100x480 pixels at the default dpi.
+
+    Args:
+        snapshots: `TrainingSnapshot`s.
+        data: `Dataset` whose test points are drawn on each boundary.
+        tunnel: a `TunnelAnalysis` whose ring and disk (dashed and dotted circles) are drawn on every frame.
+        outlines: per snapshot, None or (status, mask): the class-0 region around the disk at that epoch as a
+            boolean mask on the snapshot's prediction grid, outlined in magenta ("tunnel") or lime ("bounded").
+    """
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from PIL import Image
 
+    from ._marks import plot_region_outline, plot_ring
+
     if not snapshots:
         raise ValueError("no snapshots to animate")
+    if outlines is not None and len(outlines) != len(snapshots):
+        raise ValueError(f"{len(outlines)} outlines for {len(snapshots)} snapshots")
     top = _sv_top(snapshots)
     frames = []
-    for snap in snapshots:
-        fig = Figure(figsize=(8.4, 3.8), dpi=dpi)
+    for k, snap in enumerate(snapshots):
+        fig = Figure(figsize=(11.0, 4.8), dpi=dpi)
         canvas = FigureCanvasAgg(fig)
         ax_pred, ax_sv = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-        _draw_snapshot(snap, ax_pred, ax_sv, data=data, sv_top=top)
-        grid_spacing(fig, wspace=0.3)
+        _draw_snapshot(snap, ax_pred, ax_sv, data=data, sv_top=top, colorbar=True)
+        pred = snap.prediction
+        if pred is not None and not hasattr(pred, "derivative"):
+            if tunnel is not None:
+                plot_ring(ax_pred, tunnel.center, tunnel.ring, tunnel.inner_radius, labels=False)
+            outline = None if outlines is None else outlines[k]
+            if outline is not None:
+                plot_region_outline(ax_pred, pred.xs, pred.ys, outline[1], outline[0])
+        grid_spacing(fig, wspace=0.35, right=0.3)
         canvas.draw()
         rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
-        frames.append(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=128))
+        frames.append(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration_ms, loop=0, optimize=False)

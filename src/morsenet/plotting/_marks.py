@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._style import BOUNDED_COLOR, KIND_LABELS, KIND_MARKERS, RING_COLOR, TUNNEL_COLOR, new_axes, to_numpy
+from ._style import (
+    BOUNDED_COLOR,
+    KIND_LABELS,
+    KIND_MARKERS,
+    RING_COLOR,
+    TUNNEL_COLOR,
+    UNDECIDED_COLOR,
+    legend_below,
+    new_axes,
+    to_numpy,
+)
 
 if TYPE_CHECKING:
     from ..analysis import CriticalPoint, TunnelAnalysis
@@ -92,8 +102,89 @@ def plot_critical_points(
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
     if legend and groups:
-        ax.legend(fontsize=7, loc="upper right", title="critical points", title_fontsize=7)
+        legend_below(ax, title="critical points", title_fontsize=7)
     return ax
+
+
+def plot_ring(ax: Any, center: Any, ring: Any, inner_radius: float | None = None, *, labels: bool = True) -> list[Any]:
+    """The ring's inner and outer circles (dashed) and the disk's circle (dotted); gids "ring" and "disk"."""
+    cx, cy = (float(v) for v in center)
+    theta = np.linspace(0.0, 2 * np.pi, 361)
+    out = []
+    for k, r in enumerate(ring):
+        (line,) = ax.plot(
+            cx + float(r) * np.cos(theta),
+            cy + float(r) * np.sin(theta),
+            ls="--",
+            lw=1.0,
+            color=RING_COLOR,
+            zorder=3,
+            gid="ring",
+            label="ring (inner and outer circle)" if k == 0 and labels else None,
+        )
+        out.append(line)
+    if inner_radius:
+        (line,) = ax.plot(
+            cx + inner_radius * np.cos(theta),
+            cy + inner_radius * np.sin(theta),
+            ls=":",
+            lw=1.0,
+            color=RING_COLOR,
+            zorder=3,
+            gid="disk",
+            label="disk" if labels else None,
+        )
+        out.append(line)
+    return out
+
+
+def plot_region_outline(ax: Any, xs: Any, ys: Any, mask: Any, status: str, *, label: str | None = None) -> Any:
+    """Outline a region given as a mask on the grid (xs, ys): magenta for a "tunnel", lime for "bounded", grey
+    otherwise (an "undecided" tunnel test).
+
+    The contour carries the gid "<status>-outline"; returns it (None when the mask is empty or full).
+    """
+    m = np.asarray(to_numpy(mask), dtype=float)
+    if not m.min() < 0.5 < m.max():
+        return None
+    color = {"tunnel": TUNNEL_COLOR, "bounded": BOUNDED_COLOR}.get(status, UNDECIDED_COLOR)
+    cs = ax.contour(to_numpy(xs), to_numpy(ys), m, levels=[0.5], colors=[color], linewidths=2.4, zorder=4)
+    cs.set_gid(f"{status}-outline")
+    if label:
+        ax.plot([], [], color=color, lw=2.4, label=label)  # legend entry for the contour
+    return cs
+
+
+def undecided_label(tunnel: TunnelAnalysis) -> str:
+    """ "undecided (reason)": a tunnel test that certified neither a tunnel nor an enclosure (never "bounded")."""
+    name = "undecided" if tunnel.status == "undecided" else tunnel.status.replace("_", " ")
+    return f"{name} ({tunnel.undecided_reason or 'neither certificate passed its check'})"
+
+
+def plot_certificate(tunnel: TunnelAnalysis, ax: Any) -> Any:
+    """Draw the tunnel test's certificate: the checked class-0 path from the centre to the box edge (tunnel,
+    gid "tunnel-certificate") or the checked class-1 closed curve around the disk (bounded, drawn closed, gid
+    "bounded-certificate"); None when there is none (an undecided test)."""
+    cert = tunnel.certificate
+    if cert is None or len(cert) < 2 or tunnel.status not in ("tunnel", "bounded"):
+        return None
+    xy = np.asarray(cert, dtype=float).reshape(-1, 2)
+    closed = tunnel.certificate_kind == "closed_curve"
+    if closed and not np.allclose(xy[0], xy[-1]):
+        xy = np.vstack([xy, xy[:1]])
+    color = TUNNEL_COLOR if tunnel.status == "tunnel" else BOUNDED_COLOR
+    text = "certificate: class-1 closed curve around the disk" if closed else "certificate: class-0 path to the edge"
+    (line,) = ax.plot(
+        xy[:, 0], xy[:, 1], color="black", lw=1.1, ls=(0, (4, 2)), zorder=6, gid=f"{tunnel.status}-certificate",
+        label=text, path_effects=[_halo(color)],
+    )  # fmt: skip
+    return line
+
+
+def _halo(color: str) -> Any:
+    from matplotlib import patheffects
+
+    return patheffects.withStroke(linewidth=3.0, foreground=color)
 
 
 def plot_tunnel(tunnel: TunnelAnalysis, ax: Any = None, *, legend: bool = True, annotate: bool = True) -> Any:
@@ -102,7 +193,9 @@ def plot_tunnel(tunnel: TunnelAnalysis, ax: Any = None, *, legend: bool = True, 
     Draws the ring's inner and outer circles (dashed) and the disk's circle (dotted), and outlines the class-0
     component that contains the disk: in magenta when it escapes through a tunnel, with hollow circles where it
     crosses the middle of the ring and its narrowest chord in black; in lime when it is bounded, so the closed
-    outline shows. Nothing is computed here.
+    outline shows; in grey, labelled "undecided (reason)", when neither certificate passed its check. The
+    certificate (the checked class-0 path to the box edge, or the checked class-1 closed curve) is drawn dashed
+    black on a halo of the verdict's colour. Nothing is computed here.
 
     Args:
         tunnel: a `TunnelAnalysis`: its `status`, `center`, `ring`, `inner_radius`, `mask` on the grid of its
@@ -110,54 +203,26 @@ def plot_tunnel(tunnel: TunnelAnalysis, ax: Any = None, *, legend: bool = True, 
         legend: add a legend (plot_decision_boundary makes one legend for everything instead).
         annotate: write the narrowest width next to its chord.
 
-    Artists carry gids: "ring", "disk", "tunnel-outline" or "bounded-outline", "ring-crossing",
-    "narrowest-chord".
+    Artists carry gids: "ring", "disk", "tunnel-outline", "bounded-outline" or "undecided-outline",
+    "tunnel-certificate" or "bounded-certificate", "ring-crossing", "narrowest-chord".
     """
     from matplotlib import patheffects
 
     ax = new_axes(ax)
     status = tunnel.status
     cx, cy = (float(v) for v in tunnel.center)
-    theta = np.linspace(0.0, 2 * np.pi, 361)
     ring = tunnel.ring
-    for k, r in enumerate(ring):
-        ax.plot(
-            cx + r * np.cos(theta),
-            cy + r * np.sin(theta),
-            ls="--",
-            lw=1.0,
-            color=RING_COLOR,
-            zorder=3,
-            gid="ring",
-            label="ring (inner and outer circle)" if k == 0 else None,
-        )
-    disk = tunnel.inner_radius
-    if disk:
-        ax.plot(
-            cx + disk * np.cos(theta),
-            cy + disk * np.sin(theta),
-            ls=":",
-            lw=1.0,
-            color=RING_COLOR,
-            zorder=3,
-            gid="disk",
-            label="disk",
-        )
+    plot_ring(ax, tunnel.center, ring, tunnel.inner_radius)
     escapes = status == "tunnel"
-    color = TUNNEL_COLOR if escapes else BOUNDED_COLOR
-    label = (
-        "class-0 region around the disk: tunnel" + (" (thinner than the grid)" if tunnel.thin else "")
-        if escapes
-        else "class-0 region around the disk: bounded (closed)"
-    )
+    color = TUNNEL_COLOR
+    label = {
+        "tunnel": "class-0 region around the disk: tunnel" + (" (thinner than the grid)" if tunnel.thin else ""),
+        "bounded": "class-0 region around the disk: bounded (closed)",
+    }.get(status, f"class-0 region around the disk: {undecided_label(tunnel)}")
     mask, grid = tunnel.mask, tunnel.regions
     if mask is not None and grid is not None:
-        m = np.asarray(to_numpy(mask), dtype=float)
-        if m.min() < 0.5 < m.max():
-            xs, ys = to_numpy(grid.xs), to_numpy(grid.ys)
-            cs = ax.contour(xs, ys, m, levels=[0.5], colors=[color], linewidths=2.4, zorder=4)
-            cs.set_gid(f"{status}-outline")
-            ax.plot([], [], color=color, lw=2.4, label=label)  # legend entry for the contour
+        plot_region_outline(ax, grid.xs, grid.ys, mask, status, label=label)
+    plot_certificate(tunnel, ax)
     if escapes:
         angles = [float(a) for a in tunnel.crossing_angles]
         if angles:
@@ -202,7 +267,5 @@ def plot_tunnel(tunnel: TunnelAnalysis, ax: Any = None, *, legend: bool = True, 
                 )
                 t.set_gid("narrowest-chord-label")
     if legend:
-        handles, labels = ax.get_legend_handles_labels()
-        if handles:
-            ax.legend(handles, labels, fontsize=7, loc="upper right", framealpha=0.85)
+        legend_below(ax)
     return ax

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._style import CLASS_COLORS, new_axes, set_title, to_numpy
+from ._style import CLASS_COLORS, legend_below, new_axes, set_title, to_numpy
 
 if TYPE_CHECKING:
     from ..training import History
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = True, title: str | None = None) -> Any:
     """Scatter a `Dataset`: train points as dots, test points as black-edged dots; class 0 blue, class 1 orange.
+
+    The legend sits under the Axes, off the points.
 
     1-D regression data is drawn as y against x; for d > 2 the first two coordinates are shown.
     """
@@ -39,7 +41,7 @@ def plot_dataset(data: Any, ax: Any = None, *, train: bool = True, test: bool = 
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(fontsize=7, loc="best")
+    legend_below(ax)
     note = f" (first 2 of {data.input_dim} dims)" if data.input_dim > 2 else ""
     set_title(ax, title or f"data set: {data.name}{note}")
     return ax

@@ -23,7 +23,8 @@ def plot_weight_spectra(
 
     Values below a layer's rank tolerance (the directions it collapses) are drawn as red crosses; on a log
     axis they sit at `floor`. `top` fixes the upper y limit (e.g. the same for every frame of an animation).
-    `compact` labels layers by number instead of name (small panels, animation frames).
+    `compact` labels layers by number instead of name (small panels, animation frames); layers are numbered
+    1..L in order of application, as their names ("layer 1", "block 1", ...) are.
     """
     ax = new_axes(ax, figsize=(6, 3.5))
     fixed_top, top, collapsed = top, floor, False
@@ -31,10 +32,10 @@ def plot_weight_spectra(
         sv = to_numpy(layer.singular_values)
         kept = sv > layer.tol
         shown = np.maximum(sv, floor) if log else sv
-        ax.scatter(np.full(kept.sum(), i), shown[kept], color="C0", alpha=0.5, s=22)
+        ax.scatter(np.full(kept.sum(), i + 1), shown[kept], color="C0", alpha=0.5, s=22)
         if (~kept).any():
             ax.scatter(
-                np.full((~kept).sum(), i),
+                np.full((~kept).sum(), i + 1),
                 shown[~kept],
                 color="C3",
                 marker="x",
@@ -55,10 +56,11 @@ def plot_weight_spectra(
         from matplotlib.ticker import MaxNLocator
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("layer index")
+        ax.set_xlim(0.4, len(names) + 0.6)
+        ax.set_xlabel("layer")
     else:
         step = max(1, len(names) // 16)
-        ax.set_xticks(range(0, len(names), step))
+        ax.set_xticks(range(1, len(names) + 1, step))
         ax.set_xticklabels(names[::step], rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("singular value" + (" (log)" if log else ""))
     ax.grid(True, ls="--", lw=0.4)
@@ -69,11 +71,23 @@ def plot_weight_spectra(
 
 
 def plot_weight_heatmaps(
-    spectra: Any, ax: Any = None, *, vmax: float = 5.0, colorbar: bool = True, title: str | None = None
+    spectra: Any,
+    ax: Any = None,
+    *,
+    vmax: float | None = None,
+    signed: bool = False,
+    colorbar: bool = True,
+    title: str | None = None,
 ) -> Any:
-    """|W| of every layer side by side on one Axes (rows: outputs, columns: inputs), colour range [0, vmax]."""
+    """The weights of every layer side by side on one Axes: rows are a layer's outputs, columns its inputs.
+
+    By default |W| on [0, max |W|] (the limits come from the data); `vmax` fixes the upper limit instead, and
+    entries above it are drawn in the colour map's "over" colour (red), marked by the colour bar's arrow.
+    `signed=True` draws W itself on a diverging map centred at 0 (limits +-max |W|, or +-vmax).
+    """
     ax = new_axes(ax, figsize=(8, 2.8))
-    mats = [np.abs(to_numpy(layer.weight)) for layer in spectra.layers]
+    mats = [to_numpy(layer.weight) for layer in spectra.layers]
+    mats = [m if signed else np.abs(m) for m in mats]
     height = max(m.shape[0] for m in mats)
     gap = 1
     width = sum(m.shape[1] for m in mats) + gap * (len(mats) - 1)
@@ -85,17 +99,30 @@ def plot_weight_heatmaps(
         col += m.shape[1] + gap
     import matplotlib
 
-    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
+    peak = max(float(np.nanmax(np.abs(mosaic))) if np.isfinite(mosaic).any() else 0.0, 1e-12)
+    top = peak if vmax is None else float(vmax)
+    clipped = peak > top
+    if signed:
+        cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white", over="black", under="black")
+        lo = -top
+    else:
+        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white", over="red")
+        lo = 0.0
     # Very wide mosaics (deep, narrow nets) get stretched cells rather than a sliver of an image.
     aspect = "equal" if width <= 6 * height else "auto"
-    im = ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=vmax, aspect=aspect, interpolation="nearest")
+    im = ax.imshow(mosaic, cmap=cmap, vmin=lo, vmax=top, aspect=aspect, interpolation="nearest")
+    im.set_gid("weights")
     names = [layer.name for layer in spectra.layers]
     step = max(1, len(names) // 16)
     ax.set_xticks(centers[::step])
     ax.set_xticklabels(names[::step], rotation=60, ha="right", fontsize=7)
-    ax.set_yticks([])
-    ax.set_ylabel("out")
+    ax.set_yticks(range(height))
+    ax.set_yticklabels([str(k + 1) for k in range(height)], fontsize=6)
+    ax.set_ylabel("output unit (row)")
+    ax.set_xlabel("each layer's input units (columns), layers 1..L left to right", fontsize=8)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="|W|")
-    set_title(ax, title or "|W| per layer")
+        extend = ("both" if signed else "max") if clipped else "neither"
+        label = ("W" if signed else "|W|") + (f" (clipped at {top:.3g}; max {peak:.3g})" if clipped else "")
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label, extend=extend)
+    set_title(ax, title or ("W per layer (signed, centred at 0)" if signed else "|W| per layer"))
     return ax

@@ -10,6 +10,12 @@ from ._analyze import analyze_model as analyze_model
 from ._build import FORMATS as FORMATS
 from ._build import build_report as build_report
 from ._build import check_formats as check_formats
+from ._build import parse_box as parse_box
+from ._compare import CompareRow as CompareRow
+from ._compare import Comparison as Comparison
+from ._compare import compare_runs as compare_runs
+from ._compare import match_models as match_models
+from ._compare import render_compare_table as render_compare_table
 from ._document import Block as Block
 from ._document import Bullets as Bullets
 from ._document import Cell as Cell
@@ -35,6 +41,8 @@ __all__ = [
     "Bullets",
     "Cell",
     "Code",
+    "CompareRow",
+    "Comparison",
     "Document",
     "Fields",
     "Figure",
@@ -48,9 +56,13 @@ __all__ = [
     "analyze_model",
     "build_report",
     "check_formats",
+    "compare_runs",
     "describe_model",
+    "match_models",
     "metrics_rows",
+    "parse_box",
     "read_run",
+    "render_compare_table",
     "render_html",
     "render_markdown",
     "render_metrics_table",

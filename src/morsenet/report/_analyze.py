@@ -10,6 +10,7 @@ from typing import Any
 from ..analysis import (
     Assessment,
     BlockJacobians,
+    EscapeAnalysis,
     JacobianGrid,
     PredictionCurve,
     PredictionGrid,
@@ -18,12 +19,16 @@ from ..analysis import (
     WeightSpectra,
     assess_model,
     block_jacobian_eigenvalues,
+    escape_analysis,
     jacobian_grid,
     prediction_curve,
     prediction_grid,
     training_snapshots,
     weight_spectra,
 )
+from ..analysis._frame import geometry_frame
+from ..analysis._grid import default_search_box
+from ..analysis._scalar_field import as_scalar_field
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import MorseModel, load
@@ -66,6 +71,7 @@ class ModelAnalysis:
     spectra: WeightSpectra | None = None
     snapshots: tuple[TrainingSnapshot, ...] = ()
     assessment: Assessment | None = None
+    escape: EscapeAnalysis | None = None  # min |grad f| against the radius, nearest critical point (2-D models)
     theory_note: str | None = None
     theory: Prediction | None = None  # `morsenet.theory.predict(model)`, for every model
     notes: list[str] = field(default_factory=list)
@@ -91,9 +97,14 @@ class ModelAnalysis:
 
     @property
     def tunnel(self) -> TunnelAnalysis | None:
-        """The tunnel test to highlight on the decision boundary: ring data with an inner region only."""
-        t = None if self.assessment is None else self.assessment.tunnel
-        return t if self.ring_data and t is not None and t.status != "no_inner_region" else None
+        """The tunnel test to highlight on the decision boundary: ring data with an inner region only, measured in
+        the data's coordinates (a test run in the disk-and-ring frame of standardised data has its circles, mask
+        and certificate in that frame, so the maps, drawn in data coordinates, leave it out)."""
+        d = self.assessment
+        t = None if d is None else d.tunnel
+        if d is None or t is None or not self.ring_data or t.status == "no_inner_region":
+            return None
+        return t if d.tunnel_frame == "data" else None
 
 
 def _dataset(meta: dict[str, Any], record: dict[str, Any], cache: dict[str, Dataset]) -> Dataset:
@@ -112,12 +123,24 @@ def _assess(a: ModelAnalysis) -> None:
     g = a.data.geometry
     ring: dict[str, Any] = {}
     if g is not None:  # the tunnel test on the data's own disk and ring, with its class-1 test points
-        ring = {"ring": g.ring, "inner_radius": g.disk_radius, "ring_points": a.data.x_test[a.data.y_test > 0.5]}
+        ring = {"geometry": g, "ring_points": a.data.x_test[a.data.y_test > 0.5]}
     try:
         a.assessment = assess_model(a.model, a.box, seed=0, **ring)
     except Exception as err:  # a failing assessment must not take the figures down with it
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
         a.theory_note = f"theory assessment failed: {type(err).__name__}: {first}"
+    if a.input_dim == 2:
+        try:
+            if g is not None and g.standardized:  # circles of the original units: the disk-and-ring frame
+                frame = geometry_frame(as_scalar_field(a.model), a.box, g)
+                field: Any = frame.call
+                centre, box = frame.geometry.center, frame.box
+            else:
+                field, centre, box = a.model, (g.center if g is not None else (0.0, 0.0)), a.box
+            radius = max(max(abs(lo - c), abs(hi - c)) for (lo, hi), c in zip(box, centre))
+            a.escape = escape_analysis(field, centre, box_radius=radius)
+        except Exception as err:  # like the assessment: a note, never a missing report
+            a.notes.append(f"escape analysis failed: {type(err).__name__}: {str(err)[:200]}")
 
 
 def analyze_model(
@@ -126,8 +149,13 @@ def analyze_model(
     resolutions: Resolutions = Resolutions(),
     cache: dict[str, Dataset] | None = None,
     theory: bool = True,
+    box: tuple[tuple[float, float], ...] | None = None,
 ) -> ModelAnalysis:
-    """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures."""
+    """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures.
+
+    The analysis box is `morsenet.analysis._grid.default_search_box`: `box` when it has the model's input
+    dimension (a study's `report.box`, `--box`), else the data's bounding box widened by `resolutions.margin`.
+    """
     model = load(entry.checkpoint)
     meta = dict(model.checkpoint_meta)
     data = _dataset(meta, entry.metrics, {} if cache is None else cache)
@@ -136,7 +164,8 @@ def analyze_model(
     a.spectra = weight_spectra(model)
     if a.input_dim != model.input_dim:
         raise MorsenetError(f"model {entry.name!r} takes {model.input_dim} inputs but its data set has {a.input_dim}")
-    a.box = data.box(resolutions.margin)
+    fixed = box if box is not None and len(box) == a.input_dim else None
+    a.box = default_search_box(data, fixed, margin=resolutions.margin)
     a.theory = predict(model)
     if not theory:
         a.theory_note = "theory assessment skipped (--no-theory)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -12,15 +14,20 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
-from .._validation import atomic_write_text
+from .._progress import Phase, wanted
+from .._validation import atomic_write_text, sigint_ignored
+from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import read_checkpoint
+from ..spec._report import MAX_RESOLUTION, MIN_RESOLUTION
 from ._analyze import ModelAnalysis, Resolutions, analyze_model
 from ._content import Report, report_document
 from ._figures import COMPARISONS, FigureFile, comparison_figure, model_figures, safe_name
 from ._run import ModelEntry, read_run
+from ._summary import summary_json
 from ._writers import render_html, render_markdown
 
 FORMATS = ("png", "svg", "pdf")
@@ -58,9 +65,72 @@ def _folders(entries: Sequence[ModelEntry], root: Path) -> list[Path]:
     return out
 
 
-def _analysis_job(entry: ModelEntry, resolutions: Resolutions, theory: bool) -> tuple[ModelAnalysis, float]:
+@dataclasses.dataclass(frozen=True)
+class _BoxedDataset(Dataset):
+    """A data set whose analysis box is fixed (`morsenet report --box`) instead of its bounding box + margin."""
+
+    fixed_box: tuple[tuple[float, float], ...] = ()
+
+    def box(self, margin: float = 0.2) -> tuple[tuple[float, float], ...]:
+        return self.fixed_box
+
+
+def parse_box(text: str | Sequence[float] | Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    """Parse "X0,X1,Y0,Y1" (or "X0,X1" for 1-D models), flat numbers or (lo, hi) pairs (a study's `report.box`)
+    -> ((X0, X1), (Y0, Y1)); MorsenetError for anything else."""
+    parts: list[Any] = text.split(",") if isinstance(text, str) else list(text)
+    if parts and all(isinstance(p, (tuple, list)) for p in parts):
+        parts = [v for pair in parts for v in pair]  # (lo, hi) pairs
+    try:
+        values = [float(v) for v in parts]
+    except (TypeError, ValueError):
+        raise MorsenetError(f"--box must be numbers X0,X1,Y0,Y1 (e.g. -2,2,-2,2), got {text!r}") from None
+    if len(values) not in (2, 4, 6) or not all(math.isfinite(v) for v in values):
+        raise MorsenetError(f"--box needs 2, 4 or 6 finite numbers (X0,X1[,Y0,Y1[,Z0,Z1]]), got {text!r}")
+    box = tuple((values[k], values[k + 1]) for k in range(0, len(values), 2))
+    if any(lo >= hi for lo, hi in box):
+        raise MorsenetError(f"--box needs X0 < X1 (and Y0 < Y1), got {text!r}")
+    return box
+
+
+def _study_report(study_text: str) -> tuple[list | None, int | None]:
+    """The `[report]` box and resolution of a run's study.toml (None for what it leaves out or cannot be read)."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(study_text).get("report") if study_text else None
+    except tomllib.TOMLDecodeError:
+        return None, None
+    if not isinstance(table, dict):
+        return None, None
+    box, res = table.get("box"), table.get("resolution")
+    return (box if isinstance(box, list) else None), (res if isinstance(res, int) else None)
+
+
+def _box_cache(entries: Sequence[ModelEntry], box: tuple[tuple[float, float], ...] | None) -> dict[str, Dataset]:
+    """Data sets for `analyze_model`'s cache whose box is `box` (for the models with as many inputs)."""
+    cache: dict[str, Dataset] = {}
+    if box is None:
+        return cache
+    for entry in entries:
+        spec = entry.metrics.get("dataset") or {}
+        name, params = spec.get("name"), dict(spec.get("params") or {})
+        if not name:
+            continue
+        key = json.dumps([name, params], sort_keys=True, default=str)  # the key `analyze_model` looks up
+        if key not in cache:
+            data = get_dataset(name, **params)
+            if data.input_dim == len(box):
+                fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+                cache[key] = _BoxedDataset(**fields, fixed_box=box)
+    return cache
+
+
+def _analysis_job(
+    entry: ModelEntry, resolutions: Resolutions, theory: bool, cache: dict[str, Dataset] | None = None
+) -> tuple[ModelAnalysis, float]:
     t = time.perf_counter()
-    return analyze_model(entry, resolutions=resolutions, theory=theory), time.perf_counter() - t
+    return analyze_model(entry, resolutions=resolutions, theory=theory, cache=cache), time.perf_counter() - t
 
 
 def _figures_job(a: ModelAnalysis, folder: Path, formats: tuple[str, ...], dpi: int) -> tuple[list[FigureFile], float]:
@@ -112,6 +182,8 @@ def _run_jobs(
     theory: bool,
     workers: int,
     say,
+    bar: Phase | None = None,
+    cache: dict[str, Dataset] | None = None,
 ) -> tuple[list[tuple], list[FigureFile]]:
     """Analyse every model, then draw the per-model and the comparison figures.
 
@@ -120,22 +192,42 @@ def _run_jobs(
     Returns ([(analysis, figures)] in model order, comparison figures).
     """
     folders, n = _folders(entries, folder), len(entries)
+    bar = bar or Phase("report", 0, enabled=False)
     if workers <= 1 or n <= 1 or not _spawn_is_safe():
         results = []
         for k, (entry, where) in enumerate(zip(entries, folders)):
-            a, t_a = _analysis_job(entry, resolutions, theory)
+            bar.note(f"analysing {entry.name}")
+            a, t_a = _analysis_job(entry, resolutions, theory, cache)
+            bar.step(f"drawing {entry.name}")
             figs, t_f = _figures_job(a, where, formats, dpi)
+            bar.step(f"{entry.name} done")
             results.append((a, figs))
             say(f"{entry.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
         analyses = [a for a, _ in results]
-        comparison = [_comparison_job(kind, analyses, folder / "comparison", formats, dpi) for kind in COMPARISONS]
+        comparison: list[FigureFile | None] = []
+        for kind in COMPARISONS:
+            bar.note(f"drawing {kind}")
+            comparison.append(_comparison_job(kind, analyses, folder / "comparison", formats, dpi))
+            bar.step(f"{kind} done")
         return results, [f for f in comparison if f is not None]
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: forking a process that has started torch's thread pools can deadlock.
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+    # The workers start (on the first submits) with SIGINT ignored, so Ctrl-C, which the terminal sends to the
+    # whole process group, reaches only this process: it stops the pool below, and no worker prints a traceback.
+    with sigint_ignored():
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+        try:
+            jobs = [(e, pool.submit(_analysis_job, e, resolutions, theory, cache)) for e in entries]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     try:
-        done = [f.result() for f in [pool.submit(_analysis_job, e, resolutions, theory) for e in entries]]
+        bar.note(f"analysing {n} models")
+        done = []
+        for e, f in jobs:
+            done.append(f.result())
+            bar.step(f"analysed {e.name}")
         analyses = [a for a, _ in done]
         pending: list[Future[FigureFile | None]] = [
             pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
@@ -149,9 +241,14 @@ def _run_jobs(
         results = []
         for k, ((a, t_a), fut) in enumerate(zip(done, figures)):
             figs, t_f = fut.result()
+            bar.step(f"drew {a.name}")
             results.append((a, figs))
             say(f"{a.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
-        return results, [f for f in (fut.result() for fut in pending) if f is not None]
+        drawn: list[FigureFile | None] = []
+        for job in pending:
+            drawn.append(job.result())
+            bar.step("drew a comparison")
+        return results, [f for f in drawn if f is not None]
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # stop queued jobs, then re-raise
         raise
@@ -163,20 +260,29 @@ def build_report(
     run_dir: str | Path,
     *,
     formats: Sequence[str] = ("png",),
-    progress: bool = False,
+    progress: bool | None = False,
     dpi: int | None = None,
     resolutions: Resolutions | None = None,
     theory: bool = True,
     workers: int | None = None,
+    box: str | Sequence[float] | Sequence[Sequence[float]] | None = None,
+    resolution: int | None = None,
 ) -> Path:
-    """Build `figures/`, `report.html` and `report.md` of a run folder from its checkpoints (no training).
+    """Build `figures/`, `report.html`, `report.md` and `summary.json` (the theory-versus-measurement table as
+    data) of a run folder from its checkpoints (no training).
 
     Args:
         run_dir: a folder written by `morsenet run` (metrics.json, manifest.json, study.toml, models/).
         formats: figure formats, from png, svg, pdf; PNG is always written (report.html embeds it).
-        progress: print one line per model to stderr.
+        progress: print one line per model to stderr and, on a terminal, a progress bar over the analyses and
+            figures; None: both only when stderr is a terminal; False: silent.
         dpi: PNG resolution; default 150 (100 for a quick run).
         resolutions: grid sizes of the analyses; default `Resolutions()` (`Resolutions.quick()` for a quick run).
+        box: the analysis box of every model with as many inputs, "X0,X1,Y0,Y1", numbers or (lo, hi) pairs (a
+            study's `report.box`); default: each data set's bounding box widened by the margin (the one box policy,
+            `morsenet.analysis._grid.default_search_box`).
+        resolution: nodes per axis of the decision-boundary grid (the singular-value maps get 60% of it,
+            snapshots 40%); overrides `resolutions`' grids.
         theory: run the theory assessment (`morsenet.analysis.assess_model`) for 1- to 3-D models.
         workers: processes drawing models in parallel; default min(models, CPU cores, 4). Workers are spawned,
             so a script calling this at top level (outside `if __name__ == "__main__":`) runs sequentially.
@@ -195,15 +301,44 @@ def build_report(
         read_checkpoint(entry.checkpoint)
     quick = bool(run.manifest.get("quick"))
     resolutions = resolutions or (Resolutions.quick() if quick else Resolutions())
+    # the study's own [report] box and grid, unless given here (a rebuild then matches the run's report)
+    study_box, study_resolution = _study_report(run.study_text)
+    source = "--box" if box is not None else "the study's report.box"
+    box = study_box if box is None else box
+    resolution = study_resolution if resolution is None else resolution
+    if resolution is not None:  # the bounds of a study's report.resolution
+        if (
+            isinstance(resolution, bool)
+            or not isinstance(resolution, int)
+            or not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION
+        ):
+            raise MorsenetError(
+                f"--resolution must be an integer from {MIN_RESOLUTION} to {MAX_RESOLUTION}, got {resolution!r}"
+            )
+        resolutions = dataclasses.replace(
+            resolutions,
+            prediction=resolution,
+            jacobian=max(8, round(0.6 * resolution)),
+            snapshot=max(8, round(0.4 * resolution)),
+        )
+    fixed = None if box is None else parse_box(box)
+    cache = _box_cache(run.models, fixed)
+    if fixed is not None and not cache:
+        raise MorsenetError(f"--box has {len(fixed)} (lo, hi) pairs but no model of this run takes {len(fixed)} inputs")
     dpi = dpi or (QUICK_DPI if quick else DPI)
     if workers is None:
         workers = min(len(run.models), os.cpu_count() or 1, 4)
-    say = (lambda s: print(f"report: {s}", file=sys.stderr, flush=True)) if progress else (lambda s: None)
+    show = progress is True or (progress is None and wanted(None))
+    say = (lambda s: print(f"report: {s}", file=sys.stderr, flush=True)) if show else (lambda s: None)
+    bar = Phase("report", 2 * len(run.models) + len(COMPARISONS), enabled=show and wanted(None))
     building = run.path / ".figures.building"
     final = run.path / "figures"
     shutil.rmtree(building, ignore_errors=True)
     try:
-        results, comparison = _run_jobs(run.models, building, resolutions, formats, dpi, theory, workers, say)
+        with bar:
+            results, comparison = _run_jobs(
+                run.models, building, resolutions, formats, dpi, theory, workers, say, bar, cache
+            )
         analyses = [a for a, _ in results]
         if final.exists():
             shutil.rmtree(final)
@@ -219,9 +354,13 @@ def build_report(
         resolutions,
         datetime.now(UTC).isoformat(timespec="seconds"),
         __version__,
+        box=fixed,
+        box_source=source if fixed is not None else "",
     )
     report.seconds = time.perf_counter() - t0
     document = report_document(report)
+    summary = summary_json(analyses, run.metrics)
+    atomic_write_text(run.path / "summary.json", json.dumps(summary, indent=2) + "\n")
     atomic_write_text(run.path / "report.md", render_markdown(document))
     html_path = run.path / "report.html"
     atomic_write_text(html_path, render_html(document))

@@ -13,7 +13,7 @@ from ._analyze import ModelAnalysis, Resolutions
 from ._document import Block, Code, Document, Fields, Figure, Paragraph, Section, Table
 from ._figures import FigureFile
 from ._run import RunFolder
-from ._summary import bottleneck_section, summary_section
+from ._summary import bottleneck_section, numerically_degenerate, summary_section
 from ._tables import metrics_table
 
 
@@ -27,6 +27,15 @@ class Report:
     built: str
     version: str
     seconds: float = 0.0
+    box: tuple[tuple[float, float], ...] | None = None  # `--box` or the study's report.box, when given
+    box_source: str = ""  # where `box` came from: "--box" or "the study's report.box"
+
+    def __repr__(self) -> str:
+        figures = sum(len(v) for v in self.model_figures.values()) + len(self.comparison)
+        return (
+            f"Report({str(self.run.path)!r}, {len(self.analyses)} models, {figures} figures, "
+            f"built {self.built} in {self.seconds:.1f} s)"
+        )
 
     @property
     def study(self) -> dict[str, Any]:
@@ -87,7 +96,7 @@ class Report:
 
 # ----- the document -----
 
-POINT_COLUMNS = ("location", "kind", "value", "index", "eigenvalues", "gradient_norm", "continuum")
+POINT_COLUMNS = ("location", "kind", "logit", "Morse index", "Hessian eigenvalues", "|grad f|", "degenerate continuum")
 
 
 def _num(v: float) -> str:
@@ -98,39 +107,66 @@ def _vec(t: Tensor) -> str:
     return "(" + ", ".join(_num(float(x)) for x in t.reshape(-1)) + ")"
 
 
+def _yes_no(v: bool | None, yes: str = "yes", no: str = "no") -> str | None:
+    return None if v is None else (yes if v else no)
+
+
 def assessment_blocks(a: ModelAnalysis) -> list[Block]:
-    """The "Theory and topology" blocks of one model: verdict, prediction, critical points, the other findings."""
+    """The "Theory and topology" blocks of one model: verdict, prediction, critical points, the other findings.
+
+    Everything is named as a researcher would (class, can enclose, winding number, encloses the disk), never by
+    the fields of the result objects.
+    """
     d = a.assessment
     if d is None:
         return [Paragraph(a.theory_note or "no theory assessment", "note")]
+    pred = d.prediction
     out: list[Block] = [
         Paragraph(d.verdict, "verdict", badge=("agrees" if d.agree else "disagrees", d.agree)),
-        Paragraph(f"**Theory predicts:** {d.prediction.cls}"),
-        Paragraph(d.prediction.explanation),
+        Paragraph(
+            f"**Theory predicts:** class `{pred.cls}`; can enclose: "
+            f"{_yes_no(pred.can_enclose, 'yes', 'no (a tunnel is forced)') or 'unknown'}"
+        ),
+        Paragraph(pred.explanation),
     ]
     cps = d.critical_points
-    out.append(Paragraph(f"**Critical points found:** {cps.summary()}"))
+    out.append(Paragraph(f"**Critical points found:** {cps.summary()} ({cps.completeness_summary()})"))
     if cps.points:
         rows = [
             [_vec(p.location), p.kind, _num(p.value), str(p.index), _vec(p.eigenvalues), _num(p.gradient_norm),
-             str(p.continuum)]
+             "yes" if p.continuum else "no"]
             for p in cps.points
         ]  # fmt: skip
         out.append(Table.of(POINT_COLUMNS, rows))
+    winding = None
+    if a.input_dim == 2:
+        winding = (
+            "undefined (the gradient vanishes on the circle)"
+            if d.winding is None
+            else f"{d.winding} (gradient around the circle of radius {_num(d.winding_radius)} about the origin)"
+        )
+    frame = (
+        " (measured in the disk-and-ring frame of the standardised data: circles around 0, original units)"
+        if d.tunnel_frame == "disk_ring"
+        else ""
+    )
     rest = [
-        ("regions", None if d.regions is None else d.regions.summary()),
-        ("tunnel", None if d.tunnel is None else d.tunnel.summary()),
-        ("winding", None if d.winding is None else str(d.winding)),
-        ("winding_radius", _num(d.winding_radius)),
-        ("measured", d.measured),
-        ("encloses", None if d.encloses is None else str(d.encloses)),
-        ("reasons", "; ".join(d.reasons) or None),
+        ("decision regions", None if d.regions is None else d.regions.summary()),
+        ("tunnel test", None if d.tunnel is None else d.tunnel.summary() + frame),
+        ("winding number", winding),
+        ("measured", numerically_degenerate(d) if d.measured == "numerically_degenerate" else d.measured),
+        ("encloses the disk", _yes_no(d.encloses)),
+        ("why it disagrees" if not d.agree else "reasons", "; ".join(d.reasons) or None),
         ("notes", "; ".join(d.notes) or None),
     ]
     out.append(Fields(tuple((k, v) for k, v in rest if v is not None)))
     if a.theory_note:
         out.append(Paragraph(a.theory_note, "note"))
     return out
+
+
+def _box_text(box: tuple[tuple[float, float], ...]) -> str:
+    return " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in box)
 
 
 def _anchor(name: str) -> str:
@@ -144,7 +180,10 @@ def _figure(f: FigureFile) -> Figure:
 def _model_section(r: Report, a: ModelAnalysis) -> Section:
     figs = r.model_figures.get(a.name, [])
     blocks: list[Block] = [
-        Paragraph(f"{a.model.describe()}; data set `{a.data.name}` ({a.input_dim}-D, {a.data.task}).")
+        Paragraph(
+            f"{a.model.describe()}; data set `{a.data.name}` ({a.input_dim}-D, {a.data.task}); analysis box "
+            f"{_box_text(a.box)}."
+        )
     ]
     blocks += [Paragraph(n, "note") for n in a.notes]
     blocks += [_figure(f) for f in figs if not f.key.startswith("evolution")]
@@ -177,8 +216,21 @@ def report_document(r: Report) -> Document:
         Paragraph(
             f"Grids: decision boundary, level sets and surface {res.prediction}×{res.prediction}; singular-value "
             f"maps {res.jacobian}×{res.jacobian}; snapshots {res.snapshot}×{res.snapshot}; 1-D curves {res.curve} "
-            f"points; box = data bounding box + {res.margin}. Rebuild this report from the checkpoints, without "
-            f"retraining: `morsenet report {r.run.path.name}`."
+            f"points; box = "
+            + (
+                f"{_box_text(r.box)} (given by {r.box_source or '--box'}) for the models with {len(r.box)} inputs"
+                + (
+                    ""
+                    if all(len(a.box) == len(r.box) for a in r.analyses)
+                    else ", the data's box + margin for the others"
+                )
+                if r.box is not None
+                else f"the data's bounding box widened by {res.margin} on every side (each model's box is stated in "
+                "its section)"
+            )
+            + f". Rebuild this report from the checkpoints, without retraining: `morsenet report {r.run.path.name}`"
+            + (f" (options: --box, --resolution N; this report: --resolution {res.prediction})")
+            + "."
         ),
     )
     sections: list[Block] = [

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import plotting as P
 from ..analysis import CriticalPoint
+from ..plotting._marks import undecided_label
 from ._analyze import ModelAnalysis
 
 
@@ -58,7 +59,7 @@ class _Writer:
 
     def figure(self, key: str, title: str, caption: str, fig: Any) -> None:
         formats = ("png",) + tuple(f for f in self.formats if f != "png")
-        files = P.save_figure(fig, self.folder / key, formats=formats, dpi=self.dpi, palette=True)
+        files = P.save_figure(fig, self.folder / key, formats=formats, dpi=self.dpi)
         self.out.append(FigureFile(key, title, caption, files[0], tuple(files)))
 
 
@@ -71,19 +72,39 @@ def plane_points(a: ModelAnalysis) -> list[CriticalPoint]:
 
 def _tunnel_caption(a: ModelAnalysis) -> str:
     o = a.tunnel
+    d = a.assessment
     if o is None:
+        if a.ring_data and d is not None and d.tunnel is not None and d.tunnel_frame == "disk_ring":
+            return (
+                "; the tunnel test ran in the disk-and-ring frame of the standardised data (circles around 0 in "
+                "original units), so it is not overlaid on this map in data coordinates (see Theory and topology)"
+            )
         return ""
+    if o.status not in ("bounded", "tunnel"):
+        return (
+            f"; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
+            f"grey: the tunnel test is {undecided_label(o)}, so no certificate is drawn"
+        )
     if o.status == "bounded":
         return (
             "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
-            "lime: it is bounded (closed), enclosed by the ring"
+            "lime: it is bounded (closed), enclosed by the ring; the certificate, a checked class-1 closed curve "
+            "around the disk, dashed black on lime"
         )
     width = o.narrowest_width
     chord = "" if o.chord is None or width is None else f", its narrowest chord (width {width:.3g}) in black"
     return (
         "; the ring's circles dashed, the disk's dotted, and the class-0 region around the disk outlined in "
-        f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}"
+        f"magenta: it escapes through a tunnel, crossing the middle of the ring at the hollow circles{chord}; "
+        "the certificate, a checked class-0 path from the centre to the box edge, dashed black on magenta"
     )
+
+
+def _escape_frame(a: ModelAnalysis) -> str:
+    g = a.data.geometry
+    if g is not None and g.standardized:
+        return " (in the disk-and-ring frame of the standardised data: circles around the centre, original units)"
+    return ""
 
 
 def model_figures(
@@ -96,8 +117,9 @@ def model_figures(
         "data",
         "Data set",
         f"Training points (dots) and test points (black edges) of `{data.name}`; class 0 blue, class 1 orange.",
-        (5.2, 4.6),
+        (5.2, 5.4),
         [lambda ax: P.plot_dataset(data, ax)],
+        bottom=1.4,
     )
     history = a.history
     if history is not None:
@@ -117,18 +139,21 @@ def model_figures(
             "Probability of class 1 (blue 0, white 0.5, orange 1), the 0.5 contour in black, the test points"
             + (", and critical points of the logit by kind" if cps else "")
             + _tunnel_caption(a)
-            + ".",
-            (6.2, 5.2),
+            + "; the legend sits under the map.",
+            (6.2, 6.4),
             [
                 lambda ax: P.plot_decision_boundary(
                     a.prediction, ax, data=data, critical_points=cps or None, tunnel=a.tunnel
                 )
             ],
+            bottom=1.7,
         )
         w.panels(
             "level_sets",
             "Level sets",
-            "Contour lines of the logit; the zero level (the decision boundary) in black.",
+            "Contour lines of the logit on a diverging colour scale centred at 0 (blue: negative, class 0; red: "
+            "positive, class 1; symmetric levels); the zero level (the decision boundary) in black, also marked "
+            "on the colour bar.",
             (6.2, 5.2),
             [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)],
         )
@@ -138,14 +163,31 @@ def model_figures(
             "Singular values of the input Jacobian",
             f"Left: norm of the logit's gradient (zero at critical points). Middle and right: min and max "
             f"singular values of the Jacobian of hidden layer {a.hidden.layer} (the last hidden "
-            "representation); logarithmic levels."
-            + (" Critical points of the logit marked by kind on every panel." if cps else ""),
-            (16.5, 4.8),
+            "representation); logarithmic colour scales whose limits are fitted to each map's values (2% "
+            "quantile to maximum; smaller values, zeros included, take the lowest colour)."
+            + (
+                " Critical points of the logit marked by kind on every panel (legend under the left panel)."
+                if cps
+                else ""
+            ),
+            (16.5, 5.6) if cps else (16.5, 4.8),
             [
                 lambda ax: P.plot_singular_value_map(a.gradient, ax, which="max", critical_points=marks, legend=True),
                 lambda ax: P.plot_singular_value_map(a.hidden, ax, which="min", critical_points=marks),
                 lambda ax: P.plot_singular_value_map(a.hidden, ax, which="max", critical_points=marks),
             ],
+            bottom=1.6 if cps else 0.6,
+        )
+    escape = a.escape
+    if escape is not None and a.input_dim == 2:
+        w.panels(
+            "escape",
+            "Critical point shifted to infinity?",
+            f"{escape.summary()[:1].upper()}{escape.summary()[1:]}{_escape_frame(a)}. The minimum of |grad f| over each circle around the centre against the "
+            "circle's radius (log-log), the box radius dashed, and the distance of the nearest critical point.",
+            (5.8, 4.2),
+            [lambda ax: P.plot_escape(escape, ax)],
+            bottom=0.7,
         )
     if a.curve is not None:
         n = int(a.curve.zeros.numel())
@@ -181,8 +223,9 @@ def model_figures(
     w.panels(
         "weight_heatmaps",
         "|W| per layer",
-        "Absolute weights of each layer (rows: outputs, columns: inputs), colour range [0, 5] as in the prototype.",
-        (10, 3.2),
+        "Absolute weights of each layer side by side, layers 1..L from left to right (rows: the layer's output "
+        "units, columns: its input units); colour range from 0 to the largest |W| of the model.",
+        (10, 3.6),
         [lambda ax: P.plot_weight_heatmaps(a.spectra, ax)],
         bottom=1.0,
     )
@@ -203,11 +246,46 @@ def model_figures(
             "The decision boundary (or curve) and the weight singular values at each saved epoch of the kept attempt.",
             fig,
         )
-        gif = P.animate_snapshots(a.snapshots, folder / "evolution.gif", data=data if a.input_dim <= 2 else None)
-        w.out.append(
-            FigureFile("evolution_gif", "Training evolution (animation)", "One frame per saved epoch.", gif, (gif,))
+        outlines = [snapshot_outline(s.prediction, a.tunnel) for s in a.snapshots] if a.tunnel else None
+        gif = P.animate_snapshots(
+            a.snapshots,
+            folder / "evolution.gif",
+            data=data if a.input_dim <= 2 else None,
+            tunnel=a.tunnel,
+            outlines=outlines,
         )
+        caption = "One frame per saved epoch: decision boundary with its colour bar, and the weight singular values"
+        if a.tunnel is not None:
+            caption += (
+                "; the ring dashed, the disk dotted, and the class-0 region around the disk at that epoch outlined "
+                "(magenta: it reaches the box edge through a tunnel; lime: bounded)"
+            )
+        w.out.append(FigureFile("evolution_gif", "Training evolution (animation)", caption + ".", gif, (gif,)))
     return w.out
+
+
+def snapshot_outline(prediction: Any, tunnel: Any) -> tuple[str, Any] | None:
+    """The class-0 region around the disk's centre on a snapshot's prediction grid, as (status, mask).
+
+    The grid component of probability < 0.5 that holds the node nearest the centre (4-connected, as the flood
+    fill of `decision_regions`); "tunnel" when it touches the box edge, else "bounded"; None when the centre is
+    classified 1 or the snapshot has no 2-D grid.
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    if prediction is None or getattr(prediction, "probabilities", None) is None or tunnel is None:
+        return None
+    p = prediction.probabilities.detach().cpu().numpy()
+    xs, ys = prediction.xs.detach().cpu().numpy(), prediction.ys.detach().cpu().numpy()
+    cx, cy = (float(v) for v in tunnel.center)
+    i, j = int(np.abs(xs - cx).argmin()), int(np.abs(ys - cy).argmin())
+    labels, _ = ndimage.label(p < 0.5)
+    if labels[j, i] == 0:
+        return None
+    mask = labels == labels[j, i]
+    edge = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
+    return ("tunnel" if edge else "bounded"), mask
 
 
 COMPARISONS = ("compare_2d", "compare_1d", "compare_training")
@@ -237,7 +315,7 @@ def comparison_figure(
                 "level_sets": (a.prediction, {"data": a.data}),
                 "max_singular_value": (a.gradient, {"critical_points": marks}),
                 "min_singular_value": (a.hidden, {"critical_points": marks}),
-                "weight_spectra": a.spectra,
+                "weight_spectra": (a.spectra, {"compact": True}),
             }
         fig = P.plot_comparison(
             rows,
@@ -273,7 +351,11 @@ def comparison_figure(
         if not one:
             return None
         rows_1d: dict[str, dict[str, Any]] = {
-            a.name: {"curve": (a.curve, {"data": a.data}), "derivative": a.curve, "weight_spectra": a.spectra}
+            a.name: {
+                "curve": (a.curve, {"data": a.data}),
+                "derivative": a.curve,
+                "weight_spectra": (a.spectra, {"compact": True}),
+            }
             for a in one
         }
         fig = P.plot_comparison(rows_1d, ["curve", "derivative", "weight_spectra"], panel_size=(4.2, 3.3), pyplot=False)

@@ -21,6 +21,11 @@ class ModelEntry:
     checkpoint: Path
     snapshots: Path | None
 
+    def __repr__(self) -> str:
+        acc = self.metrics.get("best_test_accuracy")
+        score = "" if acc is None else f", test accuracy {acc:.3f}"
+        return f"ModelEntry({self.name!r}{score}, checkpoint {str(self.checkpoint)!r})"
+
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -35,6 +40,11 @@ class RunFolder:
     @property
     def study_name(self) -> str:
         return str(self.manifest.get("study") or self.path.name)
+
+    def __repr__(self) -> str:
+        names = ", ".join(e.name for e in self.models)
+        quick = ", quick" if self.manifest.get("quick") else ""
+        return f"RunFolder({str(self.path)!r}, study {self.study_name!r}{quick}, {len(self.models)} models: {names})"
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from ..analysis import Assessment, CriticalPointSearch, TunnelAnalysis
+from ..plotting._marks import undecided_label as undecided
 from ..theory import Prediction
 from ._analyze import ModelAnalysis
 from ._document import Block, Cell, Paragraph, Row, Section, Table
@@ -42,15 +43,28 @@ def _theorems(pred: Prediction | None) -> str:
     return f"{names} [{tags}]" if tags else names
 
 
+def numerically_degenerate(d: Assessment) -> str:
+    """The numerically degenerate finding with its singular value (float64 cannot decide: not a disagreement)."""
+    s = d.numerically_degenerate_sigma_min
+    sigma = "below float64 resolution" if s is None else f"1e{s:.1f}"
+    return (
+        f"numerically degenerate: smallest singular value of the layer-Jacobian product {sigma} "
+        "(float64 cannot resolve it; not a disagreement)"
+    )
+
+
 def _critical(d: Assessment | None) -> str:
     if d is None:
         return "-"
     cps = d.critical_points
     if cps.flat:
         return "constant: every point critical"
+    complete = cps.completeness_summary()
+    if d.measured == "numerically_degenerate":
+        return f"{numerically_degenerate(d)}; {complete}"
     text = ", ".join(f"{cps.counts.get(k, 0)} {short}" for k, short in KIND_SHORT)
     cont = cps.n_continua
-    return f"{text} ({cont} {'continuum' if cont == 1 else 'continua'})"
+    return f"{text} ({cont} {'continuum' if cont == 1 else 'continua'}); {complete}"
 
 
 def _winding(d: Assessment | None, a: ModelAnalysis) -> str:
@@ -83,11 +97,14 @@ def _region(d: Assessment | None, a: ModelAnalysis) -> str:
         if frac is not None
         else f"ring area classified 0: {_percent(t.ring_area_fraction_class0)}"
     )
+    frame = " (measured in the disk-and-ring frame)" if d.tunnel_frame == "disk_ring" else ""
     if t.status == "tunnel":
         width = t.narrowest_width
         thin = ", thinner than the grid" if t.thin else ""
-        return f"tunnel (narrowest width {'-' if width is None else f'{width:.3g}'}{thin}); {ring}"
-    return f"bounded; {ring}"
+        return f"tunnel (narrowest width {'-' if width is None else f'{width:.3g}'}{thin}){frame}; {ring}"
+    if t.status == "bounded":
+        return f"bounded{frame}; {ring}"
+    return f"{undecided(t)}{frame}; {ring}"  # anything else is no verdict: never shown as bounded
 
 
 def _verdict(a: ModelAnalysis) -> tuple[bool | None, str]:
@@ -136,7 +153,12 @@ INTRO = (
     "line of degenerate critical points), the winding number of the gradient on the circle around the "
     "origin whose radius is the disk's (nonzero certifies a critical point inside), and whether the class-0 "
     "region around the disk is bounded or escapes through a tunnel (L4), with the narrowest tunnel width and "
-    "the fraction of class-1 ring test points classified 0. DISAGREE means a measurement contradicts a "
+    "the fraction of class-1 ring test points classified 0. The critical points end with the list's completeness: "
+    '"complete (index-certified)" when the index bookkeeping closed on every cell of the box, else "at least N" '
+    '(a lower bound, with the cells left unresolved); "numerically degenerate" marks points float64 cannot '
+    "resolve (with the smallest singular value of the layer-Jacobian product), which are no disagreement. A "
+    "tunnel test that certified neither a tunnel (a checked class-0 path to the box edge) nor an enclosure (a "
+    'checked class-1 closed curve) reads "undecided (reason)". DISAGREE means a measurement contradicts a '
     "statement that holds for every weight choice."
 )
 
@@ -228,6 +250,8 @@ def _region_sentence(t: TunnelAnalysis | None) -> tuple[str, bool | None]:
             f"ring at {angles}, narrowest width {'-' if width is None else f'{width:.3g}'}), and "
             f"{_percent(t.ring_points_fraction_class0)} of the ring's test points are classified 0."
         ), True
+    if t.status != "bounded":
+        return f"The tunnel test is {undecided(t)}: neither a tunnel nor an enclosure is certified.", None
     return "Its class-0 region around the disk is bounded: the ring encloses it, which T3(b)/L4 rule out.", False
 
 
@@ -285,3 +309,58 @@ def bottleneck_section(a: ModelAnalysis) -> Section | None:
     if paragraphs is None:
         return None
     return Section("The prototype's bottleneck claim", tuple(Paragraph(p) for p in paragraphs))
+
+
+# ----- the same summary as JSON (summary.json next to report.html), in the field's vocabulary -----
+
+
+def summary_json(analyses: Sequence[ModelAnalysis], metrics: dict) -> dict:
+    """Per model what the "Theory versus measurement" table says, as data: the field's names, epochs from 1.
+
+    Keys per model: test_accuracy, val_accuracy, selection ("test": the prototype protocol, the model chosen on
+    the test set; "validation"), best_epoch, class, can_enclose, theorems, critical_points (counts by kind and
+    continua, completeness, measured, numerically_degenerate_sigma_min_log10), winding_number, disk_region
+    (status: tunnel, bounded, undecided, no inner region or None; frame; undecided_reason; narrowest_width;
+    ring_points_classified_0), agrees, verdict.
+    """
+    out: dict = {"models": {}}
+    for a, row in zip(analyses, summary_rows(analyses)):
+        pred, d = a.prediction_theory, a.assessment
+        record = metrics.get("models", {}).get(a.name, {})
+        region = None
+        t = None if d is None or not a.ring_data else d.tunnel
+        if t is not None:
+            frac = t.ring_points_fraction_class0
+            region = {
+                "frame": d.tunnel_frame if d is not None else "data",
+                "undecided_reason": t.undecided_reason or None if t.status == "undecided" else None,
+                "status": {"no_inner_region": "no inner region"}.get(t.status, t.status),
+                "narrowest_width": t.narrowest_width if t.status == "tunnel" else None,
+                "ring_points_classified_0": None if frac is None or math.isnan(frac) else frac,
+            }
+        counts = None
+        if d is not None:
+            cps = d.critical_points
+            counts = {
+                **{k: cps.counts.get(k, 0) for k, _ in KIND_SHORT},
+                "continua": cps.n_continua,
+                "completeness": cps.completeness,
+                "completeness_summary": cps.completeness_summary(),
+                "measured": d.measured,
+                "numerically_degenerate_sigma_min_log10": d.numerically_degenerate_sigma_min,
+            }
+        out["models"][a.name] = {
+            "test_accuracy": record.get("test_accuracy", record.get("best_test_accuracy")),
+            "val_accuracy": record.get("val_accuracy"),
+            "selection": record.get("selection", "test"),
+            "best_epoch": record.get("best_epoch"),
+            "class": None if pred is None else pred.cls,
+            "can_enclose": None if pred is None else pred.can_enclose,
+            "theorems": row["theorems [provenance]"],
+            "critical_points": counts,
+            "winding_number": None if d is None or a.input_dim != 2 else d.winding,
+            "disk_region": region,
+            "agrees": row.agree,
+            "verdict": row["theory vs measurement"],
+        }
+    return out

@@ -13,7 +13,8 @@ COLUMNS = (
     "data",
     "architecture",
     "parameters",
-    "best test accuracy",
+    "test accuracy (protocol)",
+    "val accuracy",
     "best test loss",
     "best epoch",
     "epochs",
@@ -33,6 +34,22 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+PROTOCOLS = {
+    "test": "prototype protocol: model chosen on the test set",
+    "validation": "model chosen on the validation set",
+}
+
+
+def accuracy_with_protocol(m: dict[str, Any]) -> str:
+    """The test accuracy of a metrics.json model record labelled with how the model was chosen (`selection`:
+    "test", the prototype's protocol, whose test accuracy is optimistic; or "validation")."""
+    acc = m.get("test_accuracy", m.get("best_test_accuracy"))
+    if acc is None:
+        return "-"
+    selection = str(m.get("selection") or "test")
+    return f"{acc:.3f} ({PROTOCOLS.get(selection, f'model chosen on the {selection} set')})"
+
+
 def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, str]]:
     """One row (column name -> text) per model of a run's metrics.json."""
     rows = []
@@ -46,9 +63,10 @@ def metrics_rows(metrics: dict[str, Any]) -> list[dict[str, str]]:
                 "data": str(dataset.get("label") or dataset.get("name", "-")),
                 "architecture": describe_model(m.get("model", {})),
                 "parameters": str(m.get("parameters", "-")),
-                "best test accuracy": _fmt(m.get("best_test_accuracy"), ".3f"),
+                "test accuracy (protocol)": accuracy_with_protocol(m),
+                "val accuracy": _fmt(m.get("val_accuracy"), ".3f"),
                 "best test loss": _fmt(m.get("best_test_loss"), ".4g"),
-                "best epoch": "-" if m.get("best_epoch") is None else str(int(m["best_epoch"]) + 1),
+                "best epoch": "-" if m.get("best_epoch") is None else str(int(m["best_epoch"])),  # 1-based
                 "epochs": str(m.get("epochs_run", "-")),
                 "seed": str(m.get("seed", "-")),
                 "attempts (seed: accuracy)": attempts or "-",

@@ -16,7 +16,7 @@ h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;marg
 nav ul{columns:3;list-style:none;padding:0}nav a{text-decoration:none}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;
 text-align:left;vertical-align:top}thead th{background:#f3f3f3}table.metrics td:nth-child(n+4){text-align:right}
-td.n{text-align:right}
+td.n{text-align:right}div.scroll{overflow-x:auto;max-width:100%}div.scroll>table{margin:0}
 figure{margin:1rem 0 1.6rem}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555}.files{font-size:.75rem;color:#777}
 pre{background:#f7f7f7;padding:.6rem;overflow-x:auto;font-size:.8rem}.note{color:#8a5a00;font-style:italic}
@@ -96,7 +96,8 @@ def _block_html(b: Block, level: int, base: Path | None) -> str:
         cls = f' class="{b.css}"' if b.css else ""
         head = "".join(f"<th>{html.escape(c)}</th>" for c in b.columns)
         body = "".join(_row_html(r) for r in b.rows)
-        return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        # wide tables scroll sideways inside the page instead of being cut off at the window's edge
+        return f'<div class="scroll"><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
     if isinstance(b, Fields):
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in b.items)
         return f'<table class="kv">{rows}</table>'

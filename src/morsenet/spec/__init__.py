@@ -5,6 +5,7 @@ Every value of a study or sweep file is checked here, once, at load: the runners
 """
 
 from ._check import check_name as check_name
+from ._check import check_seed as check_seed
 from ._check import expect as expect
 from ._load import ENTRY_TABLES as ENTRY_TABLES
 from ._load import apply_override as apply_override
@@ -17,6 +18,10 @@ from ._quick import QuickLimits as QuickLimits
 from ._quick import quick_dataset as quick_dataset
 from ._quick import quick_overrides as quick_overrides
 from ._quick import quick_train as quick_train
+from ._report import MAX_RESOLUTION as MAX_RESOLUTION
+from ._report import ReportSpec as ReportSpec
+from ._report import check_box as check_box
+from ._report import parse_report as parse_report
 from ._specs import DatasetSpec as DatasetSpec
 from ._specs import ModelSpec as ModelSpec
 from ._specs import merged_train as merged_train
@@ -25,7 +30,8 @@ from ._specs import parse_models as parse_models
 from ._specs import train_keys as train_keys
 
 __all__ = [
-    "ENTRY_TABLES", "QUICK", "DatasetSpec", "ModelSpec", "QuickLimits", "apply_override", "apply_overrides",
-    "bundled_descriptions", "check_name", "expect", "merged_train", "parse_datasets", "parse_models",
-    "parse_override", "quick_dataset", "quick_overrides", "quick_train", "read_toml", "train_keys",
+    "ENTRY_TABLES", "MAX_RESOLUTION", "QUICK", "DatasetSpec", "ModelSpec", "QuickLimits", "ReportSpec",
+    "apply_override", "apply_overrides", "bundled_descriptions", "check_box", "check_name", "check_seed", "expect",
+    "merged_train", "parse_datasets", "parse_models", "parse_override", "parse_report", "quick_dataset",
+    "quick_overrides", "quick_train", "read_toml", "train_keys",
 ]  # fmt: skip

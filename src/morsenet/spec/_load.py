@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .._validation import read_text
 from ..errors import MorsenetError
 
 # Arrays of tables whose entries `--set HEAD.LABEL.key=value` addresses, and what one entry is called.
@@ -37,9 +38,9 @@ def read_toml(ref: str | Path | None, *, package: str, folder: str, what: str) -
     path = Path(ref)
     names = ", ".join(bundled_descriptions(package, folder))
     if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise MorsenetError(f"no {what} file {str(path)!r}; give a .toml path or one of: {names}")
-        source, text = str(path), path.read_text(encoding="utf-8")
+        source, text = str(path), read_text(path, f"{what} file")
     else:
         res = resources.files(package).joinpath(folder, f"{ref}.toml")
         if not res.is_file():

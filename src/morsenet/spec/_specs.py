@@ -11,7 +11,7 @@ from ..datasets import DATASETS, Dataset, dataset_parameters, get_dataset
 from ..errors import MorsenetError
 from ..models import ModelConfig, config_from_dict
 from ..training import TrainConfig
-from ._check import check_name, expect
+from ._check import check_name, check_seed, expect
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def parse_models(
         if seed is not None:
             if sweep:
                 raise MorsenetError(f"{where}: seed is not used in sweeps (seeds come from seeds/seed_start)")
-            expect(f"{where}.seed", seed, int, "an integer")
+            check_seed(f"{where}.seed", seed)
         configs = _resolve(where, name, table, datasets)
         by_dataset: tuple[tuple[str, ModelConfig], ...] = ()
         if any(c != configs[0] for c in configs):

@@ -6,8 +6,9 @@ once; `--quick` shrinks the checked values. Rules:
 * A data set's seed defaults to the study's `seed` (0 when absent).
 * Every model is trained on every data set. A model that cannot take a data set's input dimension fails at
   load, naming both. An MLP given by width/depth adapts to each data set (one config per data set).
-* The keys are name, description, seed, train, snapshots, datasets, models; anything else (e.g. a
-  `[report]` table: figures are options of `morsenet report`) is refused.
+* The keys are name, description, seed, train, snapshots, report, datasets, models; anything else is refused.
+  `[report]` holds `box = [x0, x1, y0, y1]` (6 numbers for 3-D data) and `resolution = N`: the study's analysis
+  box and grid (`Study.report`, a `ReportSpec`; None fields leave the defaults).
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from ..spec import (
     QUICK,
     DatasetSpec,
     ModelSpec,
+    ReportSpec,
     apply_overrides,
     bundled_descriptions,
     check_name,
+    check_seed,
     expect,
     parse_datasets,
     parse_models,
+    parse_report,
     quick_dataset,
     quick_overrides,
     quick_train,
@@ -36,14 +40,15 @@ from ..spec import (
 from ..training import TrainConfig
 from . import _toml
 
-_TOP_KEYS = ("name", "description", "seed", "train", "snapshots", "datasets", "models")
+_TOP_KEYS = ("name", "description", "seed", "train", "snapshots", "report", "datasets", "models")
+REPORT_KEYS = ("box", "resolution")
 
-__all__ = ["DatasetSpec", "ModelSpec", "Study", "bundled_studies", "load_study", "parse_study"]
+__all__ = ["DatasetSpec", "ModelSpec", "ReportSpec", "Study", "bundled_studies", "load_study", "parse_study"]
 
 
 @dataclass(frozen=True)
 class Study:
-    """A resolved study: every model is trained on every data set."""
+    """A resolved study: every model is trained on every data set; `report` is its `[report]` table."""
 
     name: str
     description: str
@@ -53,6 +58,7 @@ class Study:
     models: tuple[ModelSpec, ...]
     snapshot_every: int = 0
     source: str = ""
+    report: ReportSpec = ReportSpec()
 
     def train_config(self, model: ModelSpec) -> TrainConfig:
         return replace(self.train, **model.train) if model.train else self.train
@@ -76,6 +82,7 @@ class Study:
             "seed": self.seed,
             "train": self.train.to_dict(),
             "snapshots": {"every": self.snapshot_every},
+            **({"report": self.report.to_dict()} if not self.report.is_default else {}),
             "datasets": [d.to_dict() for d in self.datasets],
             "models": [],
         }
@@ -102,16 +109,11 @@ def bundled_studies() -> dict[str, str]:
 def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) -> Study:
     """Check raw study data (as read from TOML) and resolve it into a `Study`; `quick` then shrinks it."""
     for key in data:
-        if key == "report":
-            raise MorsenetError(
-                "study has no key 'report': figures and the report are options of `morsenet report RUN_DIR`; "
-                f"remove the [report] table (allowed: {', '.join(_TOP_KEYS)})"
-            )
         if key not in _TOP_KEYS:
             raise MorsenetError(f"study has no key {key!r}; allowed: {', '.join(_TOP_KEYS)}")
     name = check_name("name", data.get("name", Path(source).stem or "study"), dots=True)
     description = expect("description", data.get("description", ""), str, "a string").strip()
-    seed = expect("seed", data.get("seed", 0), int, "an integer")
+    seed = check_seed("seed", data.get("seed", 0))
     train = TrainConfig.from_dict(train_keys("train", data.get("train", {}), sweep=False))
     snapshots = expect("snapshots", data.get("snapshots", {}), dict, "a table")
     for key in snapshots:
@@ -122,7 +124,9 @@ def parse_study(data: dict[str, Any], *, source: str = "", quick: bool = False) 
         raise MorsenetError(f"snapshots.every must be >= 0, got {every}")
     datasets = parse_datasets(data.get("datasets", []), what="study", source=source, default_seed=seed)
     models = parse_models(data.get("models", []), datasets, what="study", base=train, sweep=False)
-    study = Study(name, description, seed, train, datasets, models, every, source)
+    dims = [(d.label, d.build().input_dim) for d in datasets]
+    report = parse_report(data.get("report", {}), keys=REPORT_KEYS, dims=dims)
+    study = Study(name, description, seed, train, datasets, models, every, source, report)
     return shrink(study) if quick else study
 
 

@@ -19,25 +19,35 @@ from typing import Any
 import torch
 
 from .. import __version__
-from .._validation import atomic_write_bytes, atomic_write_text
+from .._validation import FolderLock, atomic_write_bytes, atomic_write_text, make_folder
 from ..datasets import Dataset
 from ..errors import MorsenetError
-from ..models import count_parameters, save
+from ..models import count_parameters, read_checkpoint, save
 from ..training import train
 from ._config import Study
+from ._folders import PARTIAL, Resumable, default_run_dir, load_resumable, run_dir_for
+
+__all__ = ["default_run_dir", "run_study", "write_basic_report"]
+
+
+def _completed(old: Resumable, study: Study) -> dict[str, Any]:
+    """The metrics of the models an interrupted run finished: in its metrics.json, with a checkpoint that reads
+    (and the snapshots file when the study keeps snapshots). The rest is trained again."""
+    out = {}
+    for name, entry in old.metrics.get("models", {}).items():
+        ckpt = old.partial / "models" / f"{name}.pt"
+        try:
+            read_checkpoint(ckpt)
+        except MorsenetError:
+            continue
+        if study.snapshot_every and not ckpt.with_name(f"{name}.snapshots.pt").is_file():
+            continue
+        out[name] = entry
+    return out
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def default_run_dir(study: Study, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = root / f"{study.name}-{stamp}"
-    k = 2
-    while path.exists() or path.with_name(path.name + ".partial").exists():
-        path, k = root / f"{study.name}-{stamp}-{k}", k + 1
-    return path
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -64,6 +74,7 @@ def run_study(
     log: Callable[[str], None] | None = None,
     report: bool = True,
     quick: bool = False,
+    resume: str | Path | Resumable | None = None,
 ) -> Path:
     """Train every (data set, model) pair of `study` and write the run folder; returns its path.
 
@@ -74,17 +85,54 @@ def run_study(
         log: receives one line per finished model (default: stderr).
         report: build figures and report.html after training (needs the report module).
         quick: recorded in the manifest (the study itself is already shrunk by `load_study(quick=True)`).
+        resume: an interrupted run's `<out>.partial` folder (or its `load_resumable`): finish it, keeping the
+            models it saved and training the rest with the same seeds; `study` must then be its stored study
+            (`load_resumable(...).study`) and `out` None.
+
+    Raises:
+        MorsenetError: for an output folder that exists, cannot be created, or is being written by another
+            run, before anything is written; for a folder to resume that is not an interrupted run.
+        KeyboardInterrupt: after the manifest says "interrupted"; its message names the folder to resume.
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    final = Path(out) if out is not None else default_run_dir(study)
-    if final.exists() and (not final.is_dir() or any(final.iterdir())):
-        raise MorsenetError(f"output folder {str(final)!r} exists and is not empty; choose a new --out")
-    partial = final.with_name(final.name + ".partial")
-    if partial.exists():
-        raise MorsenetError(f"{str(partial)!r} is left from an interrupted run; move it away or choose a new --out")
-    (partial / "models").mkdir(parents=True)
+    old: Resumable | None = None
+    if resume is not None:
+        if out is not None:
+            raise MorsenetError("--resume finishes DIR.partial into DIR; --out does not apply to it")
+        old = resume if isinstance(resume, Resumable) else load_resumable(resume)
+        if old.study.to_dict() != study.to_dict():
+            raise MorsenetError(f"--resume {str(old.partial)!r}: the study differs from the one the run started with")
+        final, partial, quick = old.final, old.partial, bool(old.manifest.get("quick", quick))
+    else:
+        final = run_dir_for(study, out)
+        partial = final.with_name(final.name + PARTIAL)
+        make_folder("--out", final.parent, exist_ok=True)
+        make_folder("--out", partial)  # atomic: of two runs started at once, one gets here
+    lock = FolderLock(partial)
+    if not lock.acquire():
+        raise MorsenetError(f"a run is in progress in {str(partial)!r}; wait for it to finish or choose another --out")
+    try:
+        return _run(study, final, partial, lock, old, progress=progress, log=log, report=report, quick=quick)
+    finally:
+        lock.release()
 
-    atomic_write_text(partial / "study.toml", study.dumps())
+
+def _run(
+    study: Study,
+    final: Path,
+    partial: Path,
+    lock: FolderLock,
+    old: Resumable | None,
+    *,
+    progress: bool | None,
+    log: Callable[[str], None],
+    report: bool,
+    quick: bool,
+) -> Path:
+    (partial / "models").mkdir(exist_ok=True)
+    if old is None:
+        atomic_write_text(partial / "study.toml", study.dumps())
+    kept = _completed(old, study) if old is not None else {}
     manifest: dict[str, Any] = {
         "study": study.name,
         "source": study.source,
@@ -103,11 +151,21 @@ def run_study(
         },
         "wall_time_s": {},
     }
+    if old is not None:
+        manifest["started"] = old.manifest.get("started", manifest["started"])
+        manifest["resumed"] = [*old.manifest.get("resumed", []), _now()]
     _write_json(partial / "manifest.json", manifest)
     metrics: dict[str, Any] = {"complete": False, "models": {}}
     datasets: dict[str, Dataset] = {}
     try:
         for name, dspec, mspec in study.entries():
+            if name in kept:  # saved by the interrupted run: its checkpoint, metrics and seeds are kept as they are
+                metrics["models"][name] = kept[name]
+                assert old is not None
+                manifest["seeds"]["models"][name] = old.manifest.get("seeds", {}).get("models", {}).get(name)
+                manifest["wall_time_s"][name] = old.manifest.get("wall_time_s", {}).get(name)
+                log(f"{name}: kept from the interrupted run")
+                continue
             data = datasets.get(dspec.label) or datasets.setdefault(dspec.label, dspec.build())
             cfg = study.train_config(mspec)
             snapshots: dict[int, dict[str, list]] = {}
@@ -157,7 +215,13 @@ def run_study(
                 "task": data.task,
                 "best_test_accuracy": h.best_accuracy,
                 "best_test_loss": h.best_test_loss,
-                "best_epoch": h.best_epoch,
+                # which points chose the epoch and the attempt: "test" (the prototype's protocol, so the test
+                # accuracy is optimistic) or "validation" (the test points were used for no choice)
+                "selection": h.selection,
+                "test_accuracy": h.best_accuracy,
+                "val_accuracy": h.best_val_accuracy,
+                "val_loss": h.best_val_loss,
+                "best_epoch": h.best_epoch + 1 if h.best_epoch >= 0 else None,  # 1-based, as the report
                 "epochs_run": h.epochs_run,
                 "seed": result.seed,
                 "attempts": meta["attempts"],
@@ -170,16 +234,21 @@ def run_study(
             manifest["wall_time_s"][name] = round(wall, 3)
             _write_json(partial / "metrics.json", metrics)
             _write_json(partial / "manifest.json", manifest)
+            chosen = " (epoch chosen on the validation set)" if h.selection == "validation" else ""
             score = (
-                f"test accuracy {h.best_accuracy:.3f}"
+                f"test accuracy {h.best_accuracy:.3f}{chosen}"
                 if h.best_accuracy is not None
                 else f"test MSE {h.best_test_loss:.3g}"
             )
             log(f"{name}: {score} after {h.epochs_run} epochs, {len(result.attempts)} attempt(s), {wall:.1f} s")
-    except BaseException:
+    except BaseException as err:
         manifest["status"] = "interrupted"
         manifest["finished"] = _now()
         _write_json(partial / "manifest.json", manifest)
+        if isinstance(err, KeyboardInterrupt):
+            raise KeyboardInterrupt(
+                f"the finished models are kept in {partial}; finish with `morsenet run --resume {partial}`"
+            ) from None
         raise
     metrics["complete"] = True
     manifest["status"] = "complete"
@@ -187,10 +256,16 @@ def run_study(
     _write_json(partial / "metrics.json", metrics)
     _write_json(partial / "manifest.json", manifest)
     write_basic_report(partial, study, metrics)
+    lock.release()
     partial.rename(final)
     if report:
         from ..report import build_report
 
         log(f"building figures and report in {final} ...")
-        build_report(final, progress=sys.stderr.isatty() if progress is None else progress)
+        build_report(
+            final,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            box=study.report.box,  # None: the data's box + margin (`default_search_box`)
+            resolution=study.report.resolution,
+        )
     return final

@@ -8,15 +8,18 @@ top-level `seed`; its seeds are the models'); every model has one config (one in
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._validation import MAX_SEED, bounded_int
 from ..errors import MorsenetError
 from ..spec import (
     QUICK,
     DatasetSpec,
     ModelSpec,
+    ReportSpec,
     apply_overrides,
     bundled_descriptions,
     check_name,
@@ -24,6 +27,7 @@ from ..spec import (
     merged_train,
     parse_datasets,
     parse_models,
+    parse_report,
     quick_dataset,
     quick_overrides,
     quick_train,
@@ -32,7 +36,16 @@ from ..spec import (
 )
 from ..training import TrainConfig
 
-ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
+ANALYSES = ("spectra", "theory", "tunnel", "critical_points", "escape")
+# What a sweep runs when its file names no `analyses`: "escape" (the nearest critical point over growing radii,
+# column nearest_critical_distance) costs about 1 s a model, more than the others together, so it is asked for.
+DEFAULT_ANALYSES = ("spectra", "theory", "tunnel", "critical_points")
+# Upper bounds of the per-model analysis settings: a sweep runs them for every model, and the tunnel grid holds
+# resolution^2 points (2001^2 = 4 million: about a second per model), the circles radii x angles points.
+ANALYSIS_LIMITS = {"tunnel_resolution": 2001, "tunnel_radii": 2000, "tunnel_angles": 20000,
+                   "critical_point_starts": 10000}  # fmt: skip
+# Seeds per cell: every seed is a row (the default sweep has 50); the seed list is built in memory.
+MAX_SEEDS = 100_000
 _TOP_KEYS = (
     "name",
     "description",
@@ -42,10 +55,12 @@ _TOP_KEYS = (
     "analyses",
     "train",
     "analysis",
+    "report",
     "datasets",
     "models",
     "training",
 )
+REPORT_KEYS = ("box",)
 
 __all__ = [
     "ANALYSES", "AnalysisSettings", "Cell", "DatasetSpec", "ModelSpec", "SweepConfig", "TrainingSpec",
@@ -76,10 +91,12 @@ class AnalysisSettings:
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.type == "int" and (isinstance(v, bool) or not isinstance(v, int) or v < 4):
-                raise MorsenetError(f"analysis.{f.name} must be an integer >= 4, got {v!r}")
-            if f.type == "float" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-                raise MorsenetError(f"analysis.{f.name} must be a number > 0, got {v!r}")
+            if f.type == "int":
+                if isinstance(v, bool) or not isinstance(v, int) or v < 4:
+                    raise MorsenetError(f"analysis.{f.name} must be an integer >= 4, got {v!r}")
+                bounded_int(f"analysis.{f.name}", v, 4, ANALYSIS_LIMITS[f.name], why="per model, in every cell")
+            if f.type == "float" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf):
+                raise MorsenetError(f"analysis.{f.name} must be a finite number > 0, got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,7 @@ class SweepConfig:
         analysis: analysis settings.
         datasets, models, training: the grid's axes.
         source: where the sweep came from (a path or "bundled:NAME").
+        report: the `[report]` table (`box` only; None: the default box).
     """
 
     name: str
@@ -129,6 +147,7 @@ class SweepConfig:
     models: tuple[ModelSpec, ...]
     training: tuple[TrainingSpec, ...]
     source: str = ""
+    report: ReportSpec = ReportSpec()
 
     @property
     def seed_list(self) -> list[int]:
@@ -158,6 +177,7 @@ class SweepConfig:
             "analyses": list(self.analyses),
             "train": self.train.to_dict(),
             "analysis": asdict(self.analysis),
+            **({"report": self.report.to_dict()} if not self.report.is_default else {}),
             "datasets": [d.to_dict() for d in self.datasets],
             "models": [
                 {"name": m.name, "family": m.family, **m.config.to_dict(), **({"train": m.train} if m.train else {})}
@@ -174,11 +194,11 @@ class SweepConfig:
         return json.dumps(d, sort_keys=True)
 
 
-def _count(where: str, value: Any, minimum: int, want: str) -> int:
+def _count(where: str, value: Any, minimum: int, want: str, maximum: int, why: str) -> int:
     expect(where, value, int, want)
     if value < minimum:
         raise MorsenetError(f"{where} must be {want}, got {value!r}")
-    return int(value)
+    return bounded_int(where, value, minimum, maximum, why=why)
 
 
 def _training(raw: Any, base: TrainConfig) -> tuple[TrainingSpec, ...]:
@@ -210,10 +230,14 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
             raise MorsenetError(f"sweep has no key {key!r}; allowed: {', '.join(_TOP_KEYS)}")
     name = check_name("name", data.get("name", Path(source).stem or "sweep"), dots=True)
     description = expect("description", data.get("description", ""), str, "a string").strip()
-    seeds = _count("seeds", data.get("seeds", 10), 1, "an integer >= 1 (seeds per grid cell)")
-    seed_start = _count("seed_start", data.get("seed_start", 0), 0, "an integer >= 0")
-    chunk = _count("chunk_size", data.get("chunk_size", 25), 1, "an integer >= 1 (seeds per task)")
-    analyses = expect("analyses", data.get("analyses", list(ANALYSES)), list, f"a list of {', '.join(ANALYSES)}")
+    seeds = _count("seeds", data.get("seeds", 10), 1, "an integer >= 1 (seeds per grid cell)", MAX_SEEDS,
+                   "one row per seed and cell")  # fmt: skip
+    seed_start = _count("seed_start", data.get("seed_start", 0), 0, "an integer >= 0", MAX_SEED, "a 64-bit seed")
+    chunk = _count("chunk_size", data.get("chunk_size", 25), 1, "an integer >= 1 (seeds per task)", MAX_SEEDS,
+                   "at most the seeds of a cell")  # fmt: skip
+    analyses = expect(
+        "analyses", data.get("analyses", list(DEFAULT_ANALYSES)), list, f"a list of {', '.join(ANALYSES)}"
+    )
     for a in analyses:
         if a not in ANALYSES:
             raise MorsenetError(f"analyses: unknown analysis {a!r}; choose from {', '.join(ANALYSES)}")
@@ -227,6 +251,8 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
     datasets = parse_datasets(data.get("datasets", []), what="sweep", source=source, default_seed=0)
     models = parse_models(data.get("models", []), datasets, what="sweep", base=train, sweep=True)
     training = _training(data.get("training", [{"label": "default"}]), train)
+    dims = [(d.label, d.build().input_dim) for d in datasets]
+    report = parse_report(data.get("report", {}), keys=REPORT_KEYS, dims=dims)
     sweep = SweepConfig(
         name,
         description,
@@ -240,6 +266,7 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
         models,
         training,
         source,
+        report,
     )
     for m in models:  # every merged training config must be valid
         for t in training:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 import math
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,8 +15,9 @@ import numpy as np
 from .. import __version__
 from .. import plotting as P
 from .._validation import atomic_write_text
+from ..errors import MorsenetError
 from ..report import Block, Bullets, Document, Figure, Paragraph, Section, Table, render_html
-from ._config import SweepConfig
+from ._config import SweepConfig, load_sweep
 from ._summary import GroupSummary, bottleneck_comparisons, depth_trends, pct, rate_text, summarize
 
 
@@ -33,7 +37,7 @@ def _figures(groups: Sequence[GroupSummary], rows: Sequence[dict[str, Any]], tre
             P.plot_sweep_rates(groups),
             "Success and tunnel rates",
             "Fraction of models that reached the accuracy threshold (left) and whose class-0 region around the "
-            "disk escapes through the ring (right), with Wilson 95% intervals.",
+            "disk escapes through the ring (right; undecided models left out), with Wilson 95% intervals.",
         ),
     ]
     depth = P.plot_sweep_depth(rows)
@@ -75,13 +79,14 @@ def _table(groups: Sequence[GroupSummary]) -> Table:
         "median",
         "reached threshold",
         "tunnel",
-        "bounded / centre 1",
+        "bounded / centre 1 / undecided",
         "median tunnel width",
         "theory class",
         "median smallest sv",
         "Spearman(acc, sv) [95% CI]",
         "models with a minimum",
         "mean critical points",
+        "complete lists",
     ]
     out = []
     for g in groups:
@@ -95,13 +100,14 @@ def _table(groups: Sequence[GroupSummary]) -> Table:
             _num(g.accuracy_median),
             rate_text(g.successes, g.n_judged),
             rate_text(g.tunnels, g.n_topology),
-            f"{g.bounded} / {g.no_inner}" if g.n_topology else "n/a",
+            f"{g.bounded} / {g.no_inner} / {g.undecided}" if g.n_topology or g.undecided else "n/a",
             _num(float(np.median(g.tunnel_widths)) if len(g.tunnel_widths) else math.nan, ".3g"),
             ", ".join(f"{k} ({v})" for k, v in sorted(g.theory.items())) or "n/a",
             _num(float(np.median(g.sv_min)) if len(g.sv_min) else math.nan, ".3g"),
             "n/a" if math.isnan(rho) else f"{rho:+.2f} [{_num(lo, '+.2f')}, {_num(hi, '+.2f')}] (n={n})",
             f"{g.with_minimum}/{len(g.critical_points)}" if len(g.critical_points) else "n/a",
             _num(float(g.critical_points.mean()) if len(g.critical_points) else math.nan, ".2f"),
+            f"{g.complete}/{g.n_completeness}" if g.n_completeness else "n/a",
         ]
         out.append(cells)
     return Table.of(tuple(head), out, numeric_from=2)
@@ -173,24 +179,68 @@ NOTES = (
     "with a Fisher-z interval (standard error sqrt(1.06/(n-3))).",
     "Tunnel: the class-0 region around the disk reaches the edge of the analysis box (flood fill on a grid, "
     "refined on circles); bounded: enclosed by the ring; centre 1: the disk's centre is classified 1, so there "
-    "is no inner region.",
+    "is no inner region; undecided: neither a tunnel nor an enclosure could be certified (left out of the tunnel "
+    "rate).",
+    "Complete lists: critical-point lists whose index bookkeeping closed on every cell (index-certified); the "
+    "others are lower bounds. nearest_critical_distance (results.csv): the nearest critical point on circles out "
+    "to 16 x the tunnel box (empty: none found).",
     "Singular values are of the affine maps with eval-mode BatchNorm folded in, read-out excluded.",
 )
 
 
-def report_document(rows: Sequence[dict[str, Any]], sweep: SweepConfig, *, seconds: float | None = None) -> Document:
-    """The sweep report as a document: answers, the per-architecture table, the figures, notes."""
+_SEED_COUNT = re.compile(r"\b\d+ seeds\b")
+
+
+def _description(sweep: SweepConfig) -> str:
+    """The sweep's description with any "N seeds" it states replaced by the true count (a --quick or --set seeds=
+    sweep trains fewer seeds than the file's prose says)."""
+    return _SEED_COUNT.sub(f"{sweep.seeds} seed{'s' if sweep.seeds != 1 else ''}", sweep.description)
+
+
+def requested_seeds(sweep: SweepConfig) -> int | None:
+    """Seeds per cell that `sweep`'s file asks for (before --quick shrank them); None when it cannot be read."""
+    source = sweep.source.removeprefix("bundled:")
+    if not source:
+        return None
+    try:
+        return load_sweep(source).seeds
+    except MorsenetError:
+        return None
+
+
+def quick_note(sweep: SweepConfig, requested: int | None) -> str:
+    """ "quick run: 4 seeds per cell (the sweep file asks for 50)"."""
+    asks = f" (the sweep file asks for {requested})" if requested is not None and requested != sweep.seeds else ""
+    return f"quick run: {sweep.seeds} seed{'s' if sweep.seeds != 1 else ''} per cell{asks}"
+
+
+def report_document(
+    rows: Sequence[dict[str, Any]],
+    sweep: SweepConfig,
+    *,
+    seconds: float | None = None,
+    quick: bool = False,
+    requested: int | None = None,
+) -> Document:
+    """The sweep report as a document: answers, the per-architecture table, the figures, notes.
+
+    `quick` marks a --quick run (its seed count and `requested`, the seeds the sweep file asks for, shown at the
+    top); every seed count on the page is the sweep's true one.
+    """
     order = [c.id for c in sweep.cells()]
     groups = summarize(rows, order)
     trends = depth_trends(rows)
     thresholds = {r.get("threshold") for r in rows if r.get("threshold") is not None}
     threshold = thresholds.pop() if len(thresholds) == 1 else None
     when = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    blocks: list[Block] = [Paragraph(sweep.description)] if sweep.description else []
+    blocks: list[Block] = [Paragraph(_description(sweep))] if sweep.description else []
+    if quick:
+        blocks.append(Paragraph(f"**{quick_note(sweep, requested)}**; its numbers are a smoke test, not results."))
     blocks.append(
         Paragraph(
-            f"{len(rows)} of {sweep.n_models} models · {len(order)} cells · seeds "
-            f"{sweep.seed_start}-{sweep.seed_start + sweep.seeds - 1} · morsenet {__version__}"
+            f"{len(rows)} of {sweep.n_models} models · {len(order)} cells · {sweep.seeds} seeds per cell ("
+            f"{sweep.seed_start}-{sweep.seed_start + sweep.seeds - 1})"
+            + f" · morsenet {__version__}"
             + (f" · wall time {seconds / 60:.1f} min" if seconds is not None else "")
             + f" · built {when} · table: results.csv (one row per model)",
             "meta",
@@ -207,12 +257,44 @@ def report_document(rows: Sequence[dict[str, Any]], sweep: SweepConfig, *, secon
     return Document(f"morsenet sweep: {sweep.name}", f"Sweep `{sweep.name}`", tuple(blocks))
 
 
-def render_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, *, seconds: float | None = None) -> str:
+def render_report(
+    rows: Sequence[dict[str, Any]],
+    sweep: SweepConfig,
+    *,
+    seconds: float | None = None,
+    quick: bool = False,
+    requested: int | None = None,
+) -> str:
     """The sweep report as one HTML string."""
-    return render_html(report_document(rows, sweep, seconds=seconds))
+    return render_html(report_document(rows, sweep, seconds=seconds, quick=quick, requested=requested))
 
 
-def write_report(rows: Sequence[dict[str, Any]], sweep: SweepConfig, path: Any, *, seconds: float | None = None) -> Any:
-    """Write `render_report` to `path` atomically; returns the path."""
-    atomic_write_text(path, render_report(rows, sweep, seconds=seconds))
+def _manifest_says_quick(folder: Any, sweep: SweepConfig) -> bool:
+    """Whether `folder`/sweep.json (written by `run_sweep`) records this sweep as a --quick run."""
+    try:
+        manifest = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(manifest.get("quick")) and manifest.get("fingerprint") == sweep.fingerprint()
+
+
+def write_report(
+    rows: Sequence[dict[str, Any]],
+    sweep: SweepConfig,
+    path: Any,
+    *,
+    seconds: float | None = None,
+    quick: bool | None = None,
+    requested: int | None = None,
+) -> Any:
+    """Write `render_report` to `path` atomically; returns the path.
+
+    `quick` None reads it from the sweep.json beside `path` (when it records this sweep); for a quick run,
+    `requested` None reads the seed count from the sweep's file (`requested_seeds`).
+    """
+    if quick is None:
+        quick = _manifest_says_quick(Path(path).parent, sweep)
+    if quick and requested is None:
+        requested = requested_seeds(sweep)
+    atomic_write_text(path, render_report(rows, sweep, seconds=seconds, quick=quick, requested=requested))
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,9 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._validation import atomic_write_text
+from .._validation import (
+    atomic_write_text,
+    bounded_int,
+    check_creatable,
+    check_text_path,
+    device_problem,
+    make_folder,
+    sigint_ignored,
+)
 from ..errors import MorsenetError
-from ._config import SweepConfig
+from ._config import MAX_SEEDS, SweepConfig
 from ._store import DirectoryLock, RowStore, write_table
 from ._tasks import make_tasks, run_task
 
@@ -46,16 +55,23 @@ class SweepResult:
     failures: list[str] = field(default_factory=list)
 
 
-def _manifest(sweep: SweepConfig) -> dict[str, Any]:
+# How long to wait for an existing Dask scheduler to answer.
+SCHEDULER_TIMEOUT_S = 20
+# Local worker processes: more than this is a typo (each is a Python process with torch loaded, ~300 MB).
+MAX_WORKERS = 256
+
+
+def _manifest(sweep: SweepConfig, quick: bool) -> dict[str, Any]:
     return {
         "morsenet_version": __version__,
+        "quick": quick,
         "fingerprint": sweep.fingerprint(),
         "sweep": sweep.to_dict(),
         "source": sweep.source,
     }
 
 
-def _check_out_dir(sweep: SweepConfig, out: Path, store: RowStore, resume: bool) -> None:
+def _check_out_dir(sweep: SweepConfig, out: Path, store: RowStore, resume: bool, quick: bool) -> None:
     manifest = out / "sweep.json"
     if store.path.is_file() and store.path.stat().st_size > 0 and not resume:
         raise MorsenetError(
@@ -72,7 +88,7 @@ def _check_out_dir(sweep: SweepConfig, out: Path, store: RowStore, resume: bool)
                 f"--resume: {out} was started with a different sweep (grid, seeds, training or "
                 "analyses differ, or --quick was used for only one of them); use a new --out"
             )
-    atomic_write_text(manifest, json.dumps(_manifest(sweep), indent=2) + "\n")
+    atomic_write_text(manifest, json.dumps(_manifest(sweep, quick), indent=2) + "\n")
 
 
 def _serial(tasks: list[dict[str, Any]]) -> Generator[tuple[dict[str, Any], Rows | BaseException], None, None]:
@@ -112,15 +128,57 @@ def _dask(
 def _local_cluster(workers: int, quiet: bool):
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR if quiet else logging.WARNING,
-    )
+    with sigint_ignored():
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # no dashboard, and the scheduler's small HTTP server on a free port: its default 8787 may be taken
+            # (another cluster), which would print a warning
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR if quiet else logging.WARNING,
+        )
     return cluster, Client(cluster)
+
+
+def _connect(scheduler: str) -> Any:
+    """A client of the Dask scheduler at `scheduler`; one line when it cannot be reached."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise MorsenetError(
+            f"--scheduler: cannot reach the Dask scheduler at {scheduler!r} ({reason[:200]}); start one with "
+            "`dask scheduler` or check the address"
+        ) from None
+
+
+def _check_workers_device(client: Any, device: str) -> None:
+    """The device must work on every worker of an existing cluster, too."""
+    if device == "cpu":
+        return
+    problems = {w: p for w, p in client.run(device_problem, device).items() if p}
+    if problems:
+        worker, problem = next(iter(problems.items()))
+        raise MorsenetError(f"--device on the Dask worker {worker}: {problem}")
+
+
+def _silence_logs() -> None:
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _quiet_dask_teardown(client: Any, local: bool) -> None:
+    """After Ctrl-C the workers are stopped mid-task: their shutdown errors (lost heartbeats, closed streams) are
+    expected, not news. Silence them here and, for a cluster of our own, on its workers."""
+    _silence_logs()
+    if local:
+        with contextlib.suppress(Exception):
+            client.run(_silence_logs)
 
 
 def run_sweep(
@@ -135,6 +193,7 @@ def run_sweep(
     report: bool = True,
     quiet: bool = False,
     on_rows: Callable[[Rows], None] | None = None,
+    quick: bool = False,
 ) -> SweepResult:
     """Train every model of `sweep`, append its row to `out_dir/rows.jsonl` as each chunk finishes, then write
     the table (`results.csv`) and `report.html`.
@@ -150,28 +209,48 @@ def run_sweep(
         report: write report.html.
         quiet: no progress lines.
         on_rows: called with each finished chunk's rows after they are stored.
+        quick: recorded in sweep.json (the sweep itself is already shrunk by `load_sweep(quick=True)`).
 
     Returns:
         A `SweepResult`.
 
     Raises:
-        MorsenetError: for a folder holding another sweep (or rows without --resume), a bad worker count, or a
-            scheduler that cannot be reached.
+        MorsenetError: for a folder holding another sweep (or rows without --resume), a bad worker count, a
+            device this torch (or a worker) cannot use, a folder that cannot be created, or a scheduler that
+            cannot be reached; all but the first are found before anything is written.
         KeyboardInterrupt: passed on after the finished rows are safe in rows.jsonl.
     """
     start = time.perf_counter()
-    out = Path(out_dir)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise MorsenetError(f"--workers must be an integer >= 1, got {workers!r}")
-    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
-        raise MorsenetError(f"--chunk-size must be an integer >= 1, got {chunk_size!r}")
-    out.mkdir(parents=True, exist_ok=True)
+    if workers is not None:
+        bounded_int("--workers", workers, 1, MAX_WORKERS, why="local worker processes")
+    if chunk_size is not None:
+        bounded_int("--chunk-size", chunk_size, 1, MAX_SEEDS, why="seeds per task")
+    problem = device_problem(device)
+    if problem is not None:
+        raise MorsenetError(f"--device: {problem}")
+    out = check_text_path("--out", out_dir)
+    if out.exists() and not out.is_dir():
+        raise MorsenetError(f"--out {str(out)!r} exists and is a file; choose a folder")
+    if not out.exists():
+        check_creatable("--out", out)
     log = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     store = RowStore(out / "rows.jsonl")
     failures: list[str] = []
     trained = 0
-    with DirectoryLock(out):
-        _check_out_dir(sweep, out, store, resume)
+    cluster: Any = None
+    client: Any = _connect(scheduler) if scheduler is not None else None  # before anything is written
+    results: Generator[tuple[dict[str, Any], Rows | BaseException], None, None] | None = None
+    try:
+        if client is not None:
+            _check_workers_device(client, device)
+        make_folder("--out", out, exist_ok=True)
+        lock = DirectoryLock(out)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    with lock:
+        _check_out_dir(sweep, out, store, resume, quick)
         done = store.keys() if resume else set()
         tasks = make_tasks(sweep, done, device=device, chunk_size=chunk_size)
         n_todo = sum(len(t["seeds"]) for t in tasks)
@@ -179,20 +258,8 @@ def run_sweep(
             f"sweep {sweep.name}: {sweep.n_models} models in {len(sweep.cells())} cells, "
             f"{sweep.n_models - n_todo} already done, {len(tasks)} tasks to run"
         )
-        cluster: Any = None
-        client: Any = None
-        results: Generator[tuple[dict[str, Any], Rows | BaseException], None, None] | None = None
         try:
-            if tasks and scheduler is not None:
-                from dask.distributed import Client
-
-                try:
-                    client = Client(scheduler, timeout="20s")
-                except (OSError, TimeoutError) as err:
-                    raise MorsenetError(
-                        f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
-                        "`dask scheduler` or check the address"
-                    ) from None
+            if tasks and client is not None:
                 results = _dask(tasks, client)
                 log(
                     f"running on the Dask cluster at {scheduler} "
@@ -216,6 +283,12 @@ def run_sweep(
                 if on_rows is not None:
                     on_rows(rows)
                 log(f"[{i}/{len(tasks)}] {label}: {_chunk_summary(rows)} ({time.perf_counter() - start:.0f} s)")
+        except KeyboardInterrupt:
+            if client is not None:
+                _quiet_dask_teardown(client, local=cluster is not None)
+            raise KeyboardInterrupt(
+                f"{len(store.keys())} of {sweep.n_models} rows are safe in {store.path}; continue with --resume"
+            ) from None
         finally:
             if results is not None:
                 results.close()  # cancels what is still queued while the client is still open

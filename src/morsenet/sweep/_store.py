@@ -9,9 +9,9 @@ import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from .._validation import atomic_write_bytes, atomic_write_text
+from .._validation import FolderLock, atomic_write_bytes, atomic_write_text
 from ..errors import MorsenetError
 
 # Column order of the table; columns a row lacks are left empty, unknown ones are appended in order of appearance.
@@ -37,6 +37,8 @@ COLUMNS = (
     "patience",
     "threshold",
     "best_accuracy",
+    "selection",
+    "val_accuracy",
     "best_test_loss",
     "best_epoch",
     "epochs",
@@ -54,11 +56,13 @@ COLUMNS = (
     "n_maxima",
     "n_saddles",
     "n_degenerate",
+    "completeness",
     "topology",
     "tunnel",
     "tunnel_width",
     "tunnel_thin",
     "ring_fraction_class0",
+    "nearest_critical_distance",
     "train_seconds",
     "analysis_seconds",
     "analysis_errors",
@@ -181,30 +185,25 @@ def write_table(rows: list[dict[str, Any]], out_dir: Path, *, order: list[str] |
 
 
 class DirectoryLock:
-    """An exclusive lock on a sweep folder, so two drivers never append to the same rows.jsonl."""
+    """An exclusive lock on a sweep folder, so two drivers never append to the same rows.jsonl.
+
+    The lock file (`.lock`, holding the driver's pid) is removed when the sweep ends; one left by a killed
+    driver is not held (the lock dies with its process) and is taken over by the next run.
+    """
 
     def __init__(self, out_dir: Path) -> None:
-        self.path = Path(out_dir) / ".lock"
-        self._fh: IO[str] | None = None
+        self._lock = FolderLock(Path(out_dir))
+        self.path = self._lock.path
 
     def __enter__(self) -> DirectoryLock:
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock, the caller is trusted to run one driver per folder
-            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self._fh = open(self.path, "w")  # noqa: SIM115 - held until __exit__
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            self._fh = None
+        if not self._lock.acquire():
+            pid = self._lock.holder()
+            who = f" (pid {pid})" if pid and pid > 0 else ""
             raise MorsenetError(
-                f"another sweep is writing to {self.path.parent}; wait for it or use another --out"
+                f"another sweep is writing to {self.path.parent}{who}; wait for it or use another --out"
             ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self._lock.release()

@@ -35,7 +35,9 @@ class GroupSummary:
     """Statistics of one grid cell (an architecture on a data set under a training setting).
 
     Rates count models with a known outcome: `successes` of `n_judged` reached the threshold; `tunnels` of
-    `n_topology` had a tunnel (the rest were bounded, or had the centre classified 1).
+    `n_topology` had a tunnel (the rest were bounded, or had the centre classified 1). `undecided` models (neither
+    a tunnel nor an enclosure could be certified) are outside `n_topology`.
+    `complete` of `n_completeness` critical-point lists are index-certified complete (the rest lower bounds).
     `bounded_against_theory` counts models found bounded although the theory says they cannot enclose: their
     tunnel is thinner than the analysis resolves.
     """
@@ -58,6 +60,9 @@ class GroupSummary:
     critical_points: np.ndarray = field(default_factory=lambda: np.zeros(0))
     with_minimum: int = 0
     bounded_against_theory: int = 0
+    undecided: int = 0
+    complete: int = 0
+    n_completeness: int = 0
 
     @property
     def success_rate(self) -> float:
@@ -100,7 +105,8 @@ def summarize(rows: Sequence[Row], order: Sequence[str] | None = None) -> list[G
         rs = cells[cell]
         acc = np.array(_finite([r.get("best_accuracy") for r in rs]))
         judged = [r["reached_threshold"] for r in rs if isinstance(r.get("reached_threshold"), bool)]
-        topo = [r.get("topology") for r in rs if r.get("topology")]
+        topo = [r.get("topology") for r in rs if r.get("topology") and r.get("topology") != "undecided"]
+        completeness = [r["completeness"] for r in rs if r.get("completeness") in ("complete", "lower_bound")]
         pairs = [(_finite([r.get("best_accuracy")]), _finite([r.get("sv_min")])) for r in rs]
         both = [(a[0], s[0]) for a, s in pairs if a and s]
         rho = spearman([a for a, _ in both], [s for _, s in both]) if both else (math.nan,) * 3 + (0,)
@@ -127,6 +133,9 @@ def summarize(rows: Sequence[Row], order: Sequence[str] | None = None) -> list[G
                 bounded_against_theory=sum(
                     1 for r in rs if r.get("theory_can_enclose") is False and r.get("topology") == "bounded"
                 ),
+                undecided=sum(1 for r in rs if r.get("topology") == "undecided"),
+                complete=completeness.count("complete"),
+                n_completeness=len(completeness),
             )
         )
     return out

@@ -14,8 +14,10 @@ from typing import Any
 
 import torch
 
-from ..analysis import find_critical_points, tunnel_analysis
-from ..datasets import Dataset, get_dataset
+from ..analysis import escape_analysis, find_critical_points, tunnel_analysis
+from ..analysis._frame import geometry_frame
+from ..analysis._scalar_field import ScalarFn, as_scalar_field
+from ..datasets import Dataset, DiskRing, get_dataset
 from ..ensemble import train_ensemble
 from ..models import MorseModel, count_parameters
 from ..theory import predict
@@ -98,7 +100,9 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
             seed=seed,
             best_accuracy=h.best_accuracy,
             best_test_loss=h.best_test_loss,
-            best_epoch=h.best_epoch,
+            best_epoch=h.best_epoch + 1 if h.best_epoch >= 0 else None,  # 1-based, as metrics.json
+            selection=h.selection,
+            val_accuracy=h.best_val_accuracy,
             epochs=h.epochs_run,
             stopped_early=h.stopped_early,
             reached_threshold=reached[i],
@@ -144,15 +148,17 @@ def weight_spectrum_stats(model: MorseModel) -> dict[str, Any]:
 
 
 def analyze(model: MorseModel, data: Dataset, analyses: list[str], settings: AnalysisSettings) -> dict[str, Any]:
-    """The requested per-model analyses as flat columns; an analysis that fails leaves its columns empty and
-    names the error in `analysis_errors` (one model's oddity must not cost the chunk)."""
+    """The requested per-model analyses as flat columns; an analysis (or one part of it) that fails leaves its
+    columns empty and names the error in `analysis_errors` (one model's oddity must not cost the chunk)."""
     out: dict[str, Any] = {}
     errors = []
     for name in analyses:
-        try:
-            out.update(_ANALYSES[name](model, data, settings))
-        except Exception as err:  # noqa: BLE001 - recorded per model, see docstring
-            errors.append(f"{name}: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}")
+        for part, fn in _ANALYSES[name]:
+            try:
+                out.update(fn(model, data, settings))
+            except Exception as err:  # noqa: BLE001 - recorded per model, see docstring
+                first = str(err).splitlines()[0][:200] if str(err) else ""
+                errors.append(f"{part}: {type(err).__name__}: {first}")
     if errors:
         out["analysis_errors"] = "; ".join(errors)
     return out
@@ -178,32 +184,74 @@ def _critical_points(model: MorseModel, data: Dataset, settings: AnalysisSetting
         "n_maxima": counts.get("maximum", 0),
         "n_saddles": counts.get("saddle", 0),
         "n_degenerate": counts.get("degenerate", 0),
+        "completeness": search.completeness,  # "complete" (index-certified list) or "lower_bound"
     }
 
 
-def _tunnel(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _planar_geometry(data: Dataset) -> DiskRing | None:
+    """The data's disk-inside-ring geometry when it lies in the plane (the tunnel test is a 2-D statement)."""
     g = data.geometry
+    return g if g is not None and g.dim == 2 else None
+
+
+def _framed(model: MorseModel, g: DiskRing, b: float) -> tuple[MorseModel | ScalarFn, DiskRing, Any]:
+    """(field, geometry, box [-b, b]^2 around the centre) for the tunnel and escape analyses.
+
+    Raw data: the model itself (its exact layer chain is what the critical-point search certifies) in data
+    coordinates. Standardised data: the disk and the ring are ellipses in the data's coordinates, so the field
+    moves into the geometry's frame (`geometry_frame`), where they are circles around 0 with their original radii
+    and the box is [-b, b]^2 in original units.
+    """
+    if not g.standardized:
+        box = tuple((c - b, c + b) for c in g.center)
+        return model, g, box
+    data_box = tuple((c - s * b, c + s * b) for c, s in zip(g.center, g.scale))
+    frame = geometry_frame(as_scalar_field(model), data_box, g)
+    return frame.call, frame.geometry, frame.box
+
+
+def _tunnel(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    g = _planar_geometry(data)
     if g is None:
-        return {}  # no disk-inside-ring geometry (not circles or 2-D spheres, or standardised)
-    b = settings.tunnel_box
+        return {}  # no disk-inside-ring geometry in the plane (other data sets, 3-D spheres)
+    f, frame, box = _framed(model, g, settings.tunnel_box)
     result = tunnel_analysis(
-        model,
-        ((g.center[0] - b, g.center[0] + b), (g.center[1] - b, g.center[1] + b)),
-        inner_radius=g.disk_radius,
-        ring=g.ring,
-        center=g.center,
+        f,
+        box,
+        inner_radius=frame.disk_radius,
+        ring=frame.ring,
+        center=frame.center,
         resolution=settings.tunnel_resolution,
         n_radii=settings.tunnel_radii,
         n_angles=settings.tunnel_angles,
         k_minima=4,
     )
+    decided = result.status in ("tunnel", "bounded")
     return {
-        "topology": result.status,
-        "tunnel": None if result.centre_class != 0 else bool(result.tunnel),
-        "tunnel_width": result.narrowest_width if result.tunnel else None,
+        "topology": result.status,  # "tunnel", "bounded", "undecided" or "no_inner_region"
+        "tunnel": result.status == "tunnel" if decided else None,
+        "tunnel_width": result.narrowest_width if result.status == "tunnel" else None,
         "tunnel_thin": bool(result.thin),
         "ring_fraction_class0": result.ring_area_fraction_class0,
     }
 
 
-_ANALYSES = {"spectra": _spectra, "theory": _theory, "tunnel": _tunnel, "critical_points": _critical_points}
+def _escape(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+    g = _planar_geometry(data)
+    if g is None:
+        return {}
+    f, frame, _ = _framed(model, g, settings.tunnel_box)
+    # escape_analysis's own circles (48 x 256): its cost (0.3 s for a width-2 depth-4 MLP, 1-1.5 s at depth 15 on
+    # one core) is the refinement's iterations, which fewer circles or angles do not shorten (measured: 16 x 64
+    # costs the same), so the sweep keeps the full sampling.
+    escape = escape_analysis(f, frame.center, box_radius=settings.tunnel_box)
+    return {"nearest_critical_distance": escape.nearest_critical_distance}
+
+
+_ANALYSES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "spectra": (("spectra", _spectra),),
+    "theory": (("theory", _theory),),
+    "tunnel": (("tunnel", _tunnel),),
+    "critical_points": (("critical_points", _critical_points),),
+    "escape": (("escape", _escape),),
+}

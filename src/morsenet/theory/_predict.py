@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..errors import MorsenetError
@@ -47,6 +47,12 @@ class Prediction:
         theorems: names of the results used (T1, T3(b), N1, R1, L4, Beise et al., ...).
         kind: "mlp", "resnet" or "neural_ode".
         activation: activation name.
+        regions_connected: True when Nguyen, Mukkamala & Hein (ICML 2018) apply: a pyramidal MLP
+            (n0 >= n1 >= ... >= nL, full-rank weights) with a strictly monotone, continuous activation of
+            continuous inverse (leaky-ReLU type, tanh, sigmoid, ...) has connected decision regions [X];
+            None when the theorem does not apply.
+        regions_unbounded: True when every connected component of every decision region is unbounded
+            (Beise, Da Cruz & Schroeder, arXiv:1807.01194 [X], or L1/L4 of the Morse theory); None when unknown.
     """
 
     cls: str
@@ -58,9 +64,22 @@ class Prediction:
     theorems: tuple[str, ...] = ()
     kind: str = "mlp"
     activation: str = "tanh"
+    regions_connected: bool | None = None
+    regions_unbounded: bool | None = None
+
+    def __repr__(self) -> str:
+        widths = "[" + ",".join(map(str, self.effective_widths)) + "]"
+        if len(widths) > 60:
+            widths = f"{widths[:40]}...] ({len(self.effective_widths)} widths)"
+        return (
+            f"Prediction(class={self.cls!r}, can_enclose={self.can_enclose}, effective_widths={widths}, "
+            f"kind={self.kind!r}, activation={self.activation!r}, theorems=[{', '.join(self.theorems)}])"
+        )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; the class is written `class` (the attribute is `cls` only because `class` is reserved)."""
         d = asdict(self)
+        d = {"class": d.pop("cls"), **d}
         d["effective_widths"] = list(self.effective_widths)
         d["provenance"] = list(self.provenance)
         d["theorems"] = list(self.theorems)
@@ -94,6 +113,69 @@ def _finish(
 
 
 def _decide(
+    seq: tuple[int, ...],
+    *,
+    kind: str,
+    activation: str,
+    reduced: bool,
+    bottleneck: bool,
+    affine: bool,
+    prefix: str = "",
+    prefix_tags: frozenset[str] = frozenset(),
+    prefix_names: tuple[str, ...] = (),
+) -> Prediction:
+    """`_decide_widths`, then the decision-region theorems of Beise et al. and Nguyen et al."""
+    pred = _decide_widths(
+        seq, kind=kind, activation=activation, reduced=reduced, bottleneck=bottleneck, affine=affine, prefix=prefix,
+        prefix_tags=prefix_tags, prefix_names=prefix_names,
+    )  # fmt: skip
+    return _region_theorems(pred, seq, reduced=reduced)
+
+
+BEISE = "Beise et al."
+NGUYEN = "Nguyen et al."
+
+
+def _region_theorems(pred: Prediction, seq: tuple[int, ...], *, reduced: bool) -> Prediction:
+    """Add what Beise et al. (arXiv:1807.01194) and Nguyen, Mukkamala & Hein (ICML 2018) say about the decision
+    regions, each tagged X (external result, not re-derived here)."""
+    family = activation_info(pred.activation).family
+    text, tags, names = pred.explanation, set(pred.provenance), list(pred.theorems)
+    n0, hidden = seq[0], seq[1:-1]
+    monotone = family in (SMOOTH, C1, IDENTITY)
+    unbounded: bool | None = True if pred.can_enclose is False else None
+    connected: bool | None = None
+    if pred.cls == "constant":
+        return replace(pred, regions_unbounded=None)
+    narrow = bool(hidden) and max(hidden) <= n0
+    if pred.kind == "mlp" and narrow and (monotone or family == RELU):
+        unbounded = True
+        if BEISE not in names:
+            names.append(BEISE)
+            tags.add("X")
+            text += (
+                f" Beise, Da Cruz & Schroeder [X] (arXiv:1807.01194): every width is <= n0 = {n0}, so for "
+                f"{pred.activation} every connected component of every decision region is unbounded."
+            )
+    pyramidal = bool(hidden) and all(a >= b for a, b in zip(seq[:-2], seq[1:-1]))
+    if pred.kind == "mlp" and pyramidal and not reduced and monotone:
+        connected = True
+        names.append(NGUYEN)
+        tags.add("X")
+        text += (
+            " Nguyen, Mukkamala & Hein [X] (ICML 2018, 'Neural networks should be wide enough to learn disconnected "
+            f"decision regions'): the widths {_fmt(seq)} are pyramidal with full-rank weights and {pred.activation} is "
+            "strictly monotone with a continuous inverse, so every decision region is connected."
+        )
+    elif pred.kind == "mlp" and pyramidal and family == RELU:
+        text += " (Nguyen et al. [X] needs a strictly monotone activation such as leaky ReLU; ReLU is not.)"
+    return replace(
+        pred, explanation=text, provenance=_sort_tags(tags), theorems=tuple(dict.fromkeys(names)),
+        regions_connected=connected, regions_unbounded=unbounded,
+    )  # fmt: skip
+
+
+def _decide_widths(
     seq: tuple[int, ...],
     *,
     kind: str,
@@ -148,7 +230,7 @@ def _decide(
                 "connected component of every decision region is unbounded."
             )
             tags |= {"X"}
-        names.append("Beise et al.")
+        names.append(BEISE)
     elif family == NON_MONOTONE:
         text += " Beise et al. needs a monotone activation, so whether a region can be enclosed is unknown."
     else:

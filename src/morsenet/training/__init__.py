@@ -10,6 +10,7 @@ from ._loop import batch_slices as batch_slices
 from ._loop import fit as fit
 from ._loop import loss_fn as loss_fn
 from ._loop import train as train
+from ._loop import validation_split as validation_split
 
 __all__ = [
     "Attempt",
@@ -22,4 +23,5 @@ __all__ = [
     "fit",
     "loss_fn",
     "train",
+    "validation_split",
 ]

@@ -30,6 +30,9 @@ class History:
         test_accuracy: test accuracy after each epoch (classification; empty for regression).
         best_epoch: epoch (0-based) whose state was restored.
         stopped_early: whether patience ran out before `epochs`.
+        val_loss, val_accuracy: loss and accuracy on the validation part after each epoch, when the data have
+            one (`TrainConfig.val_fraction > 0`); empty otherwise. They, not the test numbers, then choose
+            `best_epoch`, stop early and decide the threshold.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -37,6 +40,27 @@ class History:
     test_accuracy: list[float] = field(default_factory=list)
     best_epoch: int = -1
     stopped_early: bool = False
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+    @property
+    def selection(self) -> str:
+        """Which points chose the best epoch: "validation" or "test" (the prototype's protocol)."""
+        return "validation" if self.val_loss else "test"
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        return self.val_accuracy[self.best_epoch] if self.val_accuracy else None
+
+    @property
+    def best_val_loss(self) -> float | None:
+        return self.val_loss[self.best_epoch] if self.val_loss else None
+
+    def selection_score(self, classify: bool) -> float:
+        """What chose the best epoch, higher is better: the selection set's accuracy or minus its loss."""
+        if self.val_loss:
+            return self.val_accuracy[self.best_epoch] if classify else -self.val_loss[self.best_epoch]
+        return self.test_accuracy[self.best_epoch] if classify else -self.test_loss[self.best_epoch]
 
     @property
     def epochs_run(self) -> int:
@@ -51,13 +75,18 @@ class History:
         return self.test_loss[self.best_epoch]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "train_loss": self.train_loss,
             "test_loss": self.test_loss,
             "test_accuracy": self.test_accuracy,
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
+            "selection": self.selection,
         }
+        if self.val_loss:
+            out["val_loss"] = self.val_loss
+            out["val_accuracy"] = self.val_accuracy
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
@@ -67,6 +96,8 @@ class History:
             list(d["test_accuracy"]),
             int(d["best_epoch"]),
             bool(d["stopped_early"]),
+            list(d.get("val_loss", [])),
+            list(d.get("val_accuracy", [])),
         )
 
 
@@ -98,7 +129,11 @@ def fit(
     desc: str = "",
     threads: int | None = 1,
 ) -> History:
-    """Train `model` in place on `data` and restore its best state (highest test accuracy; lowest test MSE).
+    """Train `model` in place on `data` and restore its best state (highest accuracy; lowest MSE).
+
+    The best epoch is chosen (and patience counted) on the data's validation part when it has one, or when
+    `config.val_fraction > 0` (then split off the training points by `with_validation(config.val_fraction,
+    seed=config.val_seed)`: the same split whatever `seed`); otherwise on the test set, as the prototype did.
 
     The minibatch order comes from `seed` alone, so the same model, data, config and seed give the same
     numbers. `callback(epoch, model, history)` runs after each epoch's evaluation (in eval mode).
@@ -120,10 +155,12 @@ def _fit(
     desc: str,
 ) -> History:
     gen = as_generator(seed)
+    data = validation_split(data, config)
     dtype = as_dtype(config.dtype)
     model.to(dtype)
     x, y = data.x_train.to(dtype), data.y_train.to(dtype)
     xt, yt = data.x_test.to(dtype), data.y_test.to(dtype)
+    val = None if data.x_val is None or data.y_val is None else (data.x_val.to(dtype), data.y_val.to(dtype))
     criterion = loss_fn(data.task)
     classify = data.task == "classification"
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -148,7 +185,15 @@ def _fit(
             history.test_loss.append(float(criterion(logits, yt)))
             if classify:
                 history.test_accuracy.append(accuracy(logits, yt))
-        score = history.test_accuracy[-1] if classify else -history.test_loss[-1]
+            if val is not None:
+                val_logits = model(val[0])
+                history.val_loss.append(float(criterion(val_logits, val[1])))
+                if classify:
+                    history.val_accuracy.append(accuracy(val_logits, val[1]))
+        if val is not None:
+            score = history.val_accuracy[-1] if classify else -history.val_loss[-1]
+        else:
+            score = history.test_accuracy[-1] if classify else -history.test_loss[-1]
         if score > best_score:
             best_score, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
             history.best_epoch = epoch
@@ -172,6 +217,13 @@ def _fit(
     return history
 
 
+def validation_split(data: Dataset, config: TrainConfig) -> Dataset:
+    """`data` with the validation part `config` asks for (`data` itself when it has one or none is asked)."""
+    if data.x_val is not None or not config.val_fraction:
+        return data
+    return data.with_validation(config.val_fraction, seed=config.val_seed)
+
+
 def progress_bar(it: range, progress: bool | None, desc: str):
     """`it` wrapped in a tqdm bar when `progress` (None: when stderr is a terminal), else `it` itself."""
     if progress is None:
@@ -185,18 +237,26 @@ def progress_bar(it: range, progress: bool | None, desc: str):
 
 @dataclass
 class Attempt:
+    """One attempt's seed and numbers at its best epoch (`best_accuracy` is the test accuracy)."""
+
     seed: int
     best_accuracy: float | None
     best_test_loss: float
     epochs_run: int
+    best_val_accuracy: float | None = None
+    best_val_loss: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "seed": self.seed,
             "best_accuracy": self.best_accuracy,
             "best_test_loss": self.best_test_loss,
             "epochs_run": self.epochs_run,
         }
+        if self.best_val_loss is not None:
+            out["best_val_accuracy"] = self.best_val_accuracy
+            out["best_val_loss"] = self.best_val_loss
+        return out
 
 
 @dataclass
@@ -211,11 +271,11 @@ class TrainResult:
 
 
 def _score(history: History, classify: bool) -> float:
-    """Best test accuracy (classification) or minus the best test loss: higher is better."""
-    if classify:
-        assert history.best_accuracy is not None
-        return history.best_accuracy
-    return -history.best_test_loss
+    """The selection set's accuracy (classification) or minus its loss at the best epoch: higher is better.
+
+    The selection set is the validation part when there is one, else the test set (the prototype's protocol).
+    """
+    return history.selection_score(classify)
 
 
 def attempt_seeds(seed: int, max_attempts: int) -> list[int]:
@@ -233,7 +293,10 @@ def train(
     progress: bool | None = None,
     desc: str = "",
 ) -> TrainResult:
-    """Build and fit a model, retrying with new seeds until test accuracy reaches `config.threshold`.
+    """Build and fit a model, retrying with new seeds until the selection accuracy reaches `config.threshold`.
+
+    The selection accuracy is the validation accuracy when `config.val_fraction > 0` (one split, seeded by
+    `config.val_seed`, shared by every attempt), else the test accuracy (the prototype's protocol).
 
     Each attempt `k` builds the model from seed `seed + k` and orders minibatches from the same seed; the
     best attempt is kept. `callback_factory(attempt_seed)` may supply a per-attempt epoch callback.
@@ -241,12 +304,22 @@ def train(
     best: tuple[float, MorseModel, History, int] | None = None
     attempts = []
     classify = data.task == "classification"
+    data = validation_split(data, config)
     for k, s in enumerate(attempt_seeds(seed, config.max_attempts)):
         model = build_model(model_config, seed=s, input_dim=data.input_dim)
         cb = callback_factory(s) if callback_factory else None
         label = f"{desc} attempt {k + 1}/{config.max_attempts}" if config.max_attempts > 1 else desc
         history = fit(model, data, config, seed=s, callback=cb, progress=progress, desc=label)
-        attempts.append(Attempt(s, history.best_accuracy, history.best_test_loss, history.epochs_run))
+        attempts.append(
+            Attempt(
+                s,
+                history.best_accuracy,
+                history.best_test_loss,
+                history.epochs_run,
+                history.best_val_accuracy,
+                history.best_val_loss,
+            )
+        )
         score = _score(history, classify)
         if best is None or score > best[0]:
             best = (score, model, history, s)
