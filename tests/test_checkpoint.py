@@ -104,3 +104,10 @@ def test_torch_messages_are_shortened_at_a_word_boundary(tmp_path):
     full = " ".join(str(raw.value).split())
     kept = inner.removesuffix(" ...")
     assert full.startswith(kept) and full[len(kept)] == " "  # cut between two words, never inside one
+
+
+def test_a_snapshots_file_is_named_as_such(tmp_path):
+    snaps = tmp_path / "w2.snapshots.pt"
+    torch.save({"epochs": [1, 26], "states": [{"w": torch.zeros(2)}]}, snaps)
+    with pytest.raises(MorsenetError, match=r"training-snapshots file .* not a checkpoint; pass .*w2\.pt"):
+        morsenet.load(snaps)

@@ -546,7 +546,8 @@ def test_bottleneck_claim_for_a_degenerate_line():
     nested = Section("model", (Section("Theory and topology", (bottleneck_section(a),)),))
     assert "\n\n#### The prototype's bottleneck claim\n\n" in render_markdown(Document("t", "t", (nested,)))
     (row,) = summary_rows([a])
-    assert row["critical points found"] == "0 min, 0 max, 0 saddle, 1 degenerate (1 continuum)"
+    complete = d.critical_points.completeness_summary()
+    assert row["critical points found"] == f"0 min, 0 max, 0 saddle, 1 degenerate (1 continuum); {complete}"
     assert row["disk region"].startswith("tunnel (narrowest width") and row.agree is True
     # no critical point found: the measurement does not decide the singular-point question
     empty = dataclasses.replace(d, critical_points=dataclasses.replace(d.critical_points, points=[]))

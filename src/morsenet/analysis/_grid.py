@@ -61,7 +61,8 @@ DEFAULT_MARGIN = 0.2
 
 def default_search_box(data: Any, box: object = None, *, margin: float = DEFAULT_MARGIN) -> Box:
     """The one box policy of the report, `morsenet analyze` and the studies: `box` when given (a study's
-    `report.box`, `--box`), else the data's bounding box widened by `margin` on every side.
+    `report.box`, `--box`; 1 to 3 axes), else the data's bounding box widened by `margin` on every side (any
+    dimension).
 
     Args:
         data: a `morsenet.datasets.Dataset` (anything with `input_dim` and `box(margin)`).
@@ -76,7 +77,10 @@ def default_search_box(data: Any, box: object = None, *, margin: float = DEFAULT
         return check_box(box, dim)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
         raise MorsenetError(f"`margin` must be a finite number >= 0, got {margin!r}")
-    return check_box(data.box(float(margin)), dim)
+    out = tuple((float(lo), float(hi)) for lo, hi in data.box(float(margin)))  # any dimension (n-D data too)
+    if len(out) != dim or not all(math.isfinite(lo) and math.isfinite(hi) and lo < hi for lo, hi in out):
+        raise MorsenetError(f"the data's box {out} is not {dim} finite (lo, hi) pairs with lo < hi")
+    return out
 
 
 def check_interval(interval: object, *, name: str = "interval") -> Interval:

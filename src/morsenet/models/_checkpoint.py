@@ -55,6 +55,12 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for corrupt or foreign files
         raise MorsenetError(f"{path}: not a readable morsenet checkpoint ({_first_line(err)})") from None
+    if path.name.endswith(".snapshots.pt") and (not isinstance(payload, dict) or payload.get("format") != FORMAT):
+        model = path.name[: -len(".snapshots.pt")]
+        raise MorsenetError(
+            f"{path}: a training-snapshots file (the weights every few epochs, for the report's training-evolution "
+            f"figures), not a checkpoint; pass {path.with_name(model + '.pt')}"
+        )
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MorsenetError(
             f"{path}: not a morsenet checkpoint (no '{FORMAT}' marker); "

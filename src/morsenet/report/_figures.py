@@ -182,7 +182,7 @@ def model_figures(
     if escape is not None and a.input_dim == 2:
         w.panels(
             "escape",
-            "Critical point shifted to infinity?",
+            "Nearest critical point (shifted to infinity?)",
             f"{escape.summary()[:1].upper()}{escape.summary()[1:]}{_escape_frame(a)}. The minimum of |grad f| over each circle around the centre against the "
             "circle's radius (log-log), the box radius dashed, and the distance of the nearest critical point.",
             (5.8, 4.2),
