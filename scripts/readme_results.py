@@ -42,7 +42,12 @@ def _critical(c: dict[str, int] | None) -> str:
     parts = [f"{c.get(k, 0)} {short}" for k, short in KINDS if c.get(k, 0)]
     if c.get("continua"):
         parts.append(f"{c['continua']} {'continuum' if c['continua'] == 1 else 'continua'}")
-    return ", ".join(parts) or "none"
+    found = ", ".join(parts) or "none"
+    if c.get("completeness") == "complete":
+        return f"{found} (complete)"
+    if c.get("completeness") == "lower_bound":
+        return f"at least: {found}"
+    return found
 
 
 def _region(r: dict[str, Any] | None) -> str:

@@ -83,7 +83,15 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group: the signal reaches it and its workers, as from a terminal
+        preexec_fn=_as_from_a_terminal,
     )
+
+
+def _as_from_a_terminal() -> None:
+    """SIGINT delivered and handled as in a shell: a child inherits ignored and blocked signals from this test
+    process, whatever earlier tests or libraries left there (seen in full-suite runs), so reset both."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
