@@ -184,10 +184,9 @@ def _theory(prediction: Any) -> dict[str, Any]:
 def analysis(model: MorseModel, data: Dataset, box: Any, *, seed: int = 0) -> dict[str, Any]:
     """Critical points, the tunnel (for disk-inside-ring data) and the theory verdict of `model`."""
     g = data.geometry
-    if g is not None and g.center == (0.0, 0.0):
+    if g is not None and g.dim == 2:
         a = assess_model(
-            model, box, seed=seed, ring=g.ring, inner_radius=g.disk_radius, n_starts=ANALYSIS_STARTS,
-            resolution=ANALYSIS_RESOLUTION,
+            model, box, seed=seed, geometry=g, n_starts=ANALYSIS_STARTS, resolution=ANALYSIS_RESOLUTION
         )  # fmt: skip
         t = a.tunnel
         tunnel = None

@@ -15,10 +15,10 @@ from ._config import MLPConfig as MLPConfig
 from ._config import ModelConfig as ModelConfig
 from ._config import NeuralODEConfig as NeuralODEConfig
 from ._config import ResNetConfig as ResNetConfig
-from ._config import config_from_dict as config_from_dict
 from ._config import graph_bottleneck as graph_bottleneck
-from ._config import mlp_widths as mlp_widths
-from ._config import model_parameters as model_parameters
+from ._from_dict import config_from_dict as config_from_dict
+from ._from_dict import mlp_widths as mlp_widths
+from ._from_dict import model_parameters as model_parameters
 from ._mlp import MLP as MLP
 from ._neural_ode import NeuralODE as NeuralODE
 from ._protocol import AffineMap as AffineMap

@@ -7,7 +7,8 @@ from typing import Any
 from torch import nn
 
 from .._validation import Seed
-from ._config import MLPConfig, ModelConfig, NeuralODEConfig, ResNetConfig, config_from_dict
+from ._config import MLPConfig, ModelConfig, NeuralODEConfig, ResNetConfig
+from ._from_dict import config_from_dict
 from ._mlp import MLP
 from ._neural_ode import NeuralODE
 from ._protocol import MorseModel
