@@ -163,7 +163,7 @@ def test_csv_directory_and_encoding(tmp_path):
         ("spheres", {"n_samples": 100_000, "dim": 5_000}, "more than morsenet holds"),
         ("circles", {"outer_radius": float("inf")}, "outer_radius must be a finite number"),
         ("moons", {"noise": float("nan")}, "noise must be a finite number"),
-        ("circles", {"standardize": 1}, "standardize must be true or false"),
+        ("circles", {"standardize": 1}, 'standardize must be true, false, "train" or "all"'),
         ("circles", {"seed": 10**30}, "seed must be an integer in 0..2"),
     ],
 )
@@ -288,3 +288,18 @@ def test_disk_and_ring_need_2d_or_3d_data_and_do_not_override_circles(tmp_path):
         MorsenetError, match="allowed: n_samples, noise, test_fraction, seed, disk_radius, ring, center"
     ):
         get_dataset("moons", radius=1)
+
+
+def test_test_fraction_zero_trains_and_tests_on_the_same_points():
+    d = get_dataset("square_1d", n_samples=50, test_fraction=0, seed=3)
+    assert d.x_train.shape == (50, 1) and torch.equal(d.x_train, d.x_test) and torch.equal(d.y_train, d.y_test)
+
+
+def test_standardize_all_fits_on_every_point_before_the_split():
+    d = get_dataset("circles", n_samples=400, standardize="all", seed=1)
+    x = torch.cat([d.x_train, d.x_test]).double()
+    assert torch.allclose(x.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-6)
+    assert torch.allclose(x.std(0), torch.ones(2, dtype=torch.float64), atol=1e-5)
+    t = get_dataset("circles", n_samples=400, standardize="train", seed=1)
+    assert torch.allclose(t.x_train.double().mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-6)
+    assert not torch.allclose(t.x_train, d.x_train)  # a different fit: the train-only scaler

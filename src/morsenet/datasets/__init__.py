@@ -89,6 +89,12 @@ def _check_param(name: str, key: str, value: Any, default: Any) -> None:
     if key == "seed":
         if not isinstance(value, torch.Generator) and value is not None:
             check_seed_value(f"dataset {name!r}: seed", value)
+    elif key == "standardize":
+        if not (isinstance(value, bool) or value in ("train", "all")):
+            raise MorsenetError(
+                f'dataset {name!r}: standardize must be true, false, "train" or "all" (fit on all points before '
+                f"the split), got {value!r}"
+            )
     elif isinstance(default, bool):
         if not isinstance(value, bool):
             raise MorsenetError(f"dataset {name!r}: {key} must be true or false, got {value!r}")

@@ -134,27 +134,38 @@ def split(
     test_fraction: float,
     gen: torch.Generator,
     task: Task = "classification",
-    standardize: bool = False,
+    standardize: bool | str = False,
     params: dict[str, Any] | None = None,
     geometry: DiskRing | None = None,
 ) -> Dataset:
     """Shuffle with `gen`, split off `test_fraction` of the points as test set, optionally standardise.
 
-    Standardisation uses the training set's mean and standard deviation for both parts; a `geometry` (given in
-    the original coordinates) is then recorded with that transform (`DiskRing.standardised`).
+    `test_fraction = 0` trains and evaluates on the same points (the companion code's 1-D protocol): the test
+    set is then the training set itself. Standardisation (`standardize`): False; True or "train" uses the
+    training set's mean and standard deviation for both parts; "all" fits them on all points before the split
+    (the companion code's StandardScaler). A `geometry` (given in the original coordinates) is then recorded
+    with that transform (`DiskRing.standardised`).
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise MorsenetError(f"{name}: test_fraction must be in (0, 1), got {test_fraction}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0.0 <= test_fraction < 1.0:
+        raise MorsenetError(
+            f"{name}: test_fraction must be in [0, 1) (0: train and test on the same points), got {test_fraction!r}"
+        )
+    if not (isinstance(standardize, bool) or standardize in ("train", "all")):
+        raise MorsenetError(f"{name}: standardize must be one of false, true, \"train\", \"all\"; got {standardize!r}")
     n = x.shape[0]
     n_test = int(round(test_fraction * n))
-    if n_test < 1 or n - n_test < 2:
+    if (test_fraction > 0 and n_test < 1) or n - n_test < 2:
         raise MorsenetError(f"{name}: {n} points are too few to split with test_fraction={test_fraction}")
     perm = torch.randperm(n, generator=gen)
     x, y = x[perm], y[perm]
-    x_test, y_test, x_train, y_train = x[:n_test], y[:n_test], x[n_test:], y[n_test:]
+    if n_test:
+        x_test, y_test, x_train, y_train = x[:n_test], y[:n_test], x[n_test:], y[n_test:]
+    else:  # no split: the test points are the training points
+        x_test, y_test, x_train, y_train = x, y, x, y
     params = dict(params or {})
     if standardize:
-        mean, std = x_train.mean(0), x_train.std(0).clamp_min(1e-12)
+        fit_on = x if standardize == "all" else x_train
+        mean, std = fit_on.mean(0), fit_on.std(0).clamp_min(1e-12)
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         params["standardize_mean"] = mean.tolist()
         params["standardize_std"] = std.tolist()

@@ -38,7 +38,7 @@ def make_circles(
     ring_inner: float = 0.5,
     ring_outer: float = 1.0,
     test_fraction: float = 0.3,
-    standardize: bool = False,
+    standardize: bool | str = False,
     seed: Seed = 0,
 ) -> Dataset:
     """The prototype's disk-inside-ring set in the plane.
