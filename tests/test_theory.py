@@ -315,3 +315,21 @@ def test_beise_and_nguyen_with_provenance_tags():
     assert rank_drop.regions_connected is None  # Nguyen needs full-rank weights
     wide_relu = _predict(MLPArchitecture((2, 3, 1), "relu"))
     assert wide_relu.regions_unbounded is None and "Beise et al." not in wide_relu.theorems
+
+
+def test_r1_ratio_of_a_hand_set_resnet():
+    import torch
+
+    from morsenet.models import ResNet
+    from morsenet.theory import r1_ratio
+
+    m = ResNet(2, 2, 2, skip=2.0, residual=0.5, activation="tanh", batchnorm=False, input_layer=False)
+    with torch.no_grad():
+        m.block_layers[0].weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 1.0]]))  # ||W||_2 = 3
+        m.block_layers[1].weight.copy_(torch.tensor([[1.0, 1.0], [0.0, 0.0]]))  # ||W||_2 = sqrt(2)
+    assert r1_ratio(m) == pytest.approx(0.5 * 1.0 * 3.0 / 2.0)
+    s = ResNet(2, 2, 1, skip=1.0, residual=1.0, activation="sigmoid", input_layer=False)
+    with torch.no_grad():
+        s.block_layers[0].weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    assert r1_ratio(s) == pytest.approx(0.25 * 2.0)  # Lip(logistic) = 1/4
+    assert r1_ratio(ResNet(2, 2, 1, skip=0.0, input_layer=False)) is None  # eps = 0: an MLP (R2)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,55 +10,9 @@ from .. import plotting as P
 from ..analysis import CriticalPoint
 from ..plotting._marks import undecided_label
 from ._analyze import ModelAnalysis
+from ._writer import FigureFile, FigureWriter, safe_name
 
-
-@dataclass(frozen=True)
-class FigureFile:
-    """A written figure: `png` is embedded in report.html; `files` lists every format written."""
-
-    key: str
-    title: str
-    caption: str
-    png: Path
-    files: tuple[Path, ...]
-
-
-def safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "model"
-
-
-def _new(figsize: tuple[float, float]) -> Any:
-    from matplotlib.figure import Figure  # a bare Figure: no pyplot state, nothing to close
-
-    return Figure(figsize=figsize)
-
-
-class _Writer:
-    def __init__(self, folder: Path, formats: Sequence[str], dpi: int) -> None:
-        self.folder, self.formats, self.dpi = folder, tuple(formats), dpi
-        self.out: list[FigureFile] = []
-
-    def panels(
-        self,
-        key: str,
-        title: str,
-        caption: str,
-        figsize: tuple[float, float],
-        draws: Sequence[Callable[[Any], Any]],
-        projections: Sequence[str | None] | None = None,
-        bottom: float = 0.6,
-    ) -> None:
-        fig = _new(figsize)
-        for k, draw in enumerate(draws):
-            proj = projections[k] if projections else None
-            draw(fig.add_subplot(1, len(draws), k + 1, projection=proj))
-        P.grid_spacing(fig, bottom=bottom, right=0.7, wspace=0.5)
-        self.figure(key, title, caption, fig)
-
-    def figure(self, key: str, title: str, caption: str, fig: Any) -> None:
-        formats = ("png",) + tuple(f for f in self.formats if f != "png")
-        files = P.save_figure(fig, self.folder / key, formats=formats, dpi=self.dpi)
-        self.out.append(FigureFile(key, title, caption, files[0], tuple(files)))
+__all__ = ["COMPARISONS", "FigureFile", "comparison_figure", "comparison_figures", "model_figures", "safe_name"]
 
 
 def plane_points(a: ModelAnalysis) -> list[CriticalPoint]:
@@ -111,7 +63,7 @@ def model_figures(
     a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
 ) -> list[FigureFile]:
     """Draw every figure of one model into `folder`; returns them in report order."""
-    w = _Writer(folder, formats, dpi)
+    w = FigureWriter(folder, formats, dpi)
     data = a.data
     w.panels(
         "data",
@@ -299,7 +251,7 @@ def comparison_figure(
     kind: "compare_2d" (2-D models: boundary, level sets, gradient norm, min SV, weight SVs), "compare_1d" (1-D
     models: curve, derivative, weight SVs) or "compare_training" (loss and accuracy; needs two models).
     """
-    w = _Writer(folder, formats, dpi)
+    w = FigureWriter(folder, formats, dpi)
     if kind == "compare_2d":
         two = [a for a in analyses if a.prediction is not None]
         if not two:

@@ -9,6 +9,7 @@ from ._effective import can_enclose_rule as can_enclose_rule
 from ._effective import classify as classify
 from ._from_model import architecture_of as architecture_of
 from ._from_model import numerical_rank as numerical_rank
+from ._from_model import r1_ratio as r1_ratio
 from ._predict import CLASSES as CLASSES
 from ._predict import Prediction as Prediction
 from ._predict import predict as predict
@@ -26,4 +27,5 @@ __all__ = [
     "graph_bottleneck",
     "numerical_rank",
     "predict",
+    "r1_ratio",
 ]

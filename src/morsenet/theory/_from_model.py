@@ -9,7 +9,7 @@ from torch import Tensor
 
 from ..errors import MorsenetError
 from ..models import MLPConfig, MorseModel, NeuralODEConfig, ResNetConfig
-from ._architectures import MLPArchitecture, NeuralODEArchitecture, ResNetArchitecture
+from ._architectures import MLPArchitecture, NeuralODEArchitecture, ResNetArchitecture, activation_info
 
 
 def numerical_rank(w: Tensor, *, rtol: float = 1e-6) -> int:
@@ -70,3 +70,19 @@ def architecture_of(model: Any, *, rtol: float = 1e-6) -> MLPArchitecture | ResN
             activation=spec.activation,
         )
     raise MorsenetError(f"the theory has no reading of model kind {spec.kind!r}")
+
+
+def r1_ratio(model: Any) -> float | None:
+    """Rule R1's ratio `|residual| * Lip(act) * max_k ||W_k||_2 / |skip|` of a ResNet (BatchNorm folded, eval mode).
+
+    R1 (THEORY.md) makes every block a diffeomorphism, hence the whole narrow ResNet free of critical points,
+    while this is < 1. None when R1 does not apply: not a ResNet, skip = 0 (an MLP: rule R2) or no blocks.
+    """
+    if not isinstance(model, MorseModel) or not isinstance(model.spec, ResNetConfig):
+        return None
+    spec = model.spec
+    blocks = [s for s in (model.chain() or ()) if s.is_block]
+    if spec.skip == 0 or not blocks:
+        return None
+    lip = activation_info(spec.activation).lipschitz
+    return abs(spec.residual) * lip * max(spectral_norm(s.weight) for s in blocks) / abs(spec.skip)

@@ -1,8 +1,9 @@
 """Training: one explicit loop (`fit`) and retry-until-threshold (`train`)."""
 
 from ._config import TrainConfig as TrainConfig
+from ._history import History as History
+from ._history import StageMark as StageMark
 from ._loop import Attempt as Attempt
-from ._loop import History as History
 from ._loop import TrainResult as TrainResult
 from ._loop import accuracy as accuracy
 from ._loop import attempt_seeds as attempt_seeds
@@ -15,6 +16,7 @@ from ._loop import validation_split as validation_split
 __all__ = [
     "Attempt",
     "History",
+    "StageMark",
     "TrainConfig",
     "TrainResult",
     "accuracy",

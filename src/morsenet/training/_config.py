@@ -16,6 +16,17 @@ MAX_ATTEMPTS = 100
 MAX_BATCH_SIZE = 10_000_000
 # At most 90% of the training points go to validation (at least 2 must stay for training: see `with_validation`).
 MAX_VAL_FRACTION = 0.9
+RESTORE = ("best", "last")
+PENALTY_NORMS = ("l2", "l1")
+_QUIET_DEFAULTS: dict[str, Any] = {"restore": "best", "input_gradient_penalty": 0.0, "penalty_norm": "l2",
+                                   "adversarial": 0.0, "adversarial_epsilon": 0.1, "l2_penalty": 0.0}  # fmt: skip
+
+
+def _number(v: Any, *, lo: float, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False) -> bool:
+    """A finite real number (not a bool) within [lo, hi] (open ends as asked)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return False
+    return (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,18 @@ class TrainConfig:
             but the reported test accuracy. 0 (default) is the prototype's protocol: selection on the test
             set (recorded as `selection: "test"`).
         val_seed: seed of the validation split (the same for every attempt and every ensemble member).
+        restore: "best" (default) restores the state of the best epoch; "last" keeps the last epoch's state
+            (the companion code's 1-D protocol; patience still stops early when > 0).
+        weight_bound: B > 0 keeps the spectral norm of every residual block's effective (BatchNorm-folded) weight
+            at most B after each optimiser step (see the README: how BatchNorm is handled); None: unbounded.
+        input_gradient_penalty: e in [0, 1): the loss becomes `(1 - e) L + e * P`, P the mean over the batch of
+            the `penalty_norm` norm of the input gradient of the per-point loss ("double backprop"); 0: off.
+        penalty_norm: "l2" or "l1", the norm of the input-gradient penalty.
+        adversarial: a in [0, 1): the loss becomes `(1 - a) L(x) + a L(x_adv)`, x_adv the FGSM point
+            `x + adversarial_epsilon * sign(grad_x L)`; 0: off.
+        adversarial_epsilon: the FGSM step size (> 0), in input units.
+        l2_penalty: lambda >= 0: adds `lambda * sum of squared parameters` to the loss (BatchNorm affine
+            parameters included); 0: off.
     """
 
     epochs: int = 300
@@ -46,6 +69,13 @@ class TrainConfig:
     dtype: str = "float32"
     val_fraction: float = 0.0
     val_seed: int = 0
+    restore: str = "best"
+    weight_bound: float | None = None
+    input_gradient_penalty: float = 0.0
+    penalty_norm: str = "l2"
+    adversarial: float = 0.0
+    adversarial_epsilon: float = 0.1
+    l2_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         def bad(key: str, want: str) -> MorsenetError:
@@ -74,6 +104,32 @@ class TrainConfig:
         s = self.val_seed
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**63:
             raise bad("val_seed", "an integer >= 0 and < 2**63")
+        if self.restore not in RESTORE:
+            raise bad("restore", 'one of "best" (the best epoch\'s state) or "last" (the last epoch\'s)')
+        if self.weight_bound is not None and not _number(self.weight_bound, lo=0.0, lo_open=True):
+            raise bad("weight_bound", "a number > 0 (a spectral-norm bound) or absent")
+        for key in ("input_gradient_penalty", "adversarial"):
+            if not _number(getattr(self, key), lo=0.0, hi=1.0, hi_open=True):
+                raise bad(key, "a number >= 0 and < 1 (the weight of that loss term; 0: off)")
+        if self.penalty_norm not in PENALTY_NORMS:
+            raise bad("penalty_norm", 'one of "l2" or "l1"')
+        if not _number(self.adversarial_epsilon, lo=0.0, lo_open=True):
+            raise bad("adversarial_epsilon", "a number > 0 (the FGSM step in input units)")
+        if not _number(self.l2_penalty, lo=0.0):
+            raise bad("l2_penalty", "a number >= 0 (0: off)")
+        for key in ("weight_bound", "adversarial_epsilon"):
+            v = getattr(self, key)
+            if v is not None:
+                object.__setattr__(self, key, float(v))
+        for key in ("input_gradient_penalty", "adversarial", "l2_penalty"):
+            object.__setattr__(self, key, float(getattr(self, key)))
+
+    @property
+    def loss_terms(self) -> tuple[str, ...]:
+        """The terms of the training loss beyond "data" that these settings switch on."""
+        on = (("input_gradient", self.input_gradient_penalty), ("adversarial", self.adversarial),
+              ("l2", self.l2_penalty))  # fmt: skip
+        return tuple(name for name, weight in on if weight > 0)
 
     @property
     def selection(self) -> str:
@@ -93,4 +149,7 @@ class TrainConfig:
         if not self.val_fraction:  # the prototype's protocol: written as before
             out.pop("val_fraction")
             out.pop("val_seed")
+        for key, default in _QUIET_DEFAULTS.items():  # settings added later: written only when set
+            if out.get(key, default) == default:
+                out.pop(key, None)
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,89 +16,9 @@ from .._validation import Seed, as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..models import ModelConfig, MorseModel, build_model
 from ._config import TrainConfig
+from ._history import History
 
 Callback = Callable[[int, nn.Module, "History"], None]
-
-
-@dataclass
-class History:
-    """Per-epoch record of one training attempt.
-
-    Attributes:
-        train_loss: mean minibatch loss per epoch.
-        test_loss: loss on the test set after each epoch.
-        test_accuracy: test accuracy after each epoch (classification; empty for regression).
-        best_epoch: epoch (0-based) whose state was restored.
-        stopped_early: whether patience ran out before `epochs`.
-        val_loss, val_accuracy: loss and accuracy on the validation part after each epoch, when the data have
-            one (`TrainConfig.val_fraction > 0`); empty otherwise. They, not the test numbers, then choose
-            `best_epoch`, stop early and decide the threshold.
-    """
-
-    train_loss: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-    stopped_early: bool = False
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-
-    @property
-    def selection(self) -> str:
-        """Which points chose the best epoch: "validation" or "test" (the prototype's protocol)."""
-        return "validation" if self.val_loss else "test"
-
-    @property
-    def best_val_accuracy(self) -> float | None:
-        return self.val_accuracy[self.best_epoch] if self.val_accuracy else None
-
-    @property
-    def best_val_loss(self) -> float | None:
-        return self.val_loss[self.best_epoch] if self.val_loss else None
-
-    def selection_score(self, classify: bool) -> float:
-        """What chose the best epoch, higher is better: the selection set's accuracy or minus its loss."""
-        if self.val_loss:
-            return self.val_accuracy[self.best_epoch] if classify else -self.val_loss[self.best_epoch]
-        return self.test_accuracy[self.best_epoch] if classify else -self.test_loss[self.best_epoch]
-
-    @property
-    def epochs_run(self) -> int:
-        return len(self.train_loss)
-
-    @property
-    def best_accuracy(self) -> float | None:
-        return self.test_accuracy[self.best_epoch] if self.test_accuracy else None
-
-    @property
-    def best_test_loss(self) -> float:
-        return self.test_loss[self.best_epoch]
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "train_loss": self.train_loss,
-            "test_loss": self.test_loss,
-            "test_accuracy": self.test_accuracy,
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-            "selection": self.selection,
-        }
-        if self.val_loss:
-            out["val_loss"] = self.val_loss
-            out["val_accuracy"] = self.val_accuracy
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> History:
-        return cls(
-            list(d["train_loss"]),
-            list(d["test_loss"]),
-            list(d["test_accuracy"]),
-            int(d["best_epoch"]),
-            bool(d["stopped_early"]),
-            list(d.get("val_loss", [])),
-            list(d.get("val_accuracy", [])),
-        )
 
 
 def batch_slices(n: int, batch_size: int) -> list[slice]:
