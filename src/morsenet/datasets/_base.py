@@ -151,7 +151,7 @@ def split(
             f"{name}: test_fraction must be in [0, 1) (0: train and test on the same points), got {test_fraction!r}"
         )
     if not (isinstance(standardize, bool) or standardize in ("train", "all")):
-        raise MorsenetError(f"{name}: standardize must be one of false, true, \"train\", \"all\"; got {standardize!r}")
+        raise MorsenetError(f'{name}: standardize must be one of false, true, "train", "all"; got {standardize!r}')
     n = x.shape[0]
     n_test = int(round(test_fraction * n))
     if (test_fraction > 0 and n_test < 1) or n - n_test < 2:

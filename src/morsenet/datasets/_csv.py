@@ -17,7 +17,9 @@ from ._base import Dataset, Task, check_size, split
 MAX_CSV_BYTES = 1 << 30
 
 
-def load_csv(path: str | Path, *, test_fraction: float = 0.3, standardize: bool | str = False, seed: Seed = 0) -> Dataset:
+def load_csv(
+    path: str | Path, *, test_fraction: float = 0.3, standardize: bool | str = False, seed: Seed = 0
+) -> Dataset:
     """Read a CSV with a header `x1,...,xn,label` (0/1 classes) or `x1,...,xn,target` (regression).
 
     Raises:
