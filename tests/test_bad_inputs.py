@@ -118,6 +118,10 @@ CASES = [
     ("lr-nan", {}, [*RUN, "--set", "train.lr=nan"], "train.lr"),
     ("lr-neg-inf", {}, [*RUN, "--set", "train.lr=-inf"], "train.lr"),
     ("threshold-nan", {}, [*RUN, "--set", "train.threshold=nan"], "train.threshold"),
+    # --- training settings that only some model kinds take, refused at load
+    ("weight-bound-mlp", {}, [*RUN, "--set", "train.weight_bound=1"], "weight_bound"),
+    ("sweep-weight-bound-mlp", {"w.toml": TINY_SWEEP},
+     ["sweep", "w.toml", "--out", "sw", "--set", "train.weight_bound=1"], "weight_bound"),  # fmt: skip
     ("skip-nan", {}, [*RUN, "--set", "models.resnet_node.skip=nan"], "skip"),
     ("residual-inf", {}, [*RUN, "--set", "models.resnet_node.residual=inf"], "residual"),
     ("node-T-inf", {"s.toml": NODE_STUDY}, ["run", "s.toml", "--out", "run"], "T"),

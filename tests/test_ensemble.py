@@ -237,3 +237,72 @@ def test_cuda_absent_is_a_clear_error_on_any_machine(data, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(MorsenetError, match=r"device 'cuda:0' is not available \(torch.cuda.is_available\(\) is false"):
         train_ensemble(dict(kind="mlp", widths=[2, 2, 1]), data, seeds=[0], device="cuda:0")
+
+
+MODES = {
+    "restore_last": dict(restore="last"),
+    "weight_bound": dict(weight_bound=0.8),
+    "input_gradient_l2": dict(input_gradient_penalty=0.3),
+    "input_gradient_l1": dict(input_gradient_penalty=0.3, penalty_norm="l1"),
+    "adversarial": dict(adversarial=0.4, adversarial_epsilon=0.05),
+    "l2": dict(l2_penalty=0.01),
+    "all": dict(input_gradient_penalty=0.2, adversarial=0.3, l2_penalty=1e-3, weight_bound=0.9, restore="last"),
+}
+MODE_MODELS = {
+    "resnet": (dict(kind="resnet", width=2, blocks=3, skip=1.0, residual=0.5), 1e-12),
+    # BatchNorm's batched statistics sum in another order than one model's: the plain ensemble agrees to ~1e-9
+    # after a few epochs (test above), and so does every mode.
+    "resnet_batchnorm": (CONFIGS["resnet_batchnorm"], 1e-6),
+    "mlp": (dict(kind="mlp", widths=[2, 3, 2, 1]), 1e-12),
+}
+
+
+def _cases():
+    for mode in sorted(MODES):
+        for model in sorted(MODE_MODELS):
+            if "weight_bound" in MODES[mode] and model == "mlp":
+                continue  # weight bounds are for ResNets (a MorsenetError otherwise: test_weight_bound.py)
+            yield mode, model
+
+
+@pytest.mark.parametrize("mode, model", list(_cases()))
+def test_every_training_mode_equals_fit(mode, model, data):
+    """float64: histories, R1 ratios, loss terms and kept states agree to `tol` (1e-12 without BatchNorm)."""
+    cfg, tol = MODE_MODELS[model]
+    config = TrainConfig(epochs=5, batch_size=64, patience=2, lr=0.02, dtype="float64", **MODES[mode])
+    seeds = [0, 1]
+    result = train_ensemble(cfg, data, config, seeds=seeds, progress=False)
+    for i, seed in enumerate(seeds):
+        alone = build_model(cfg, seed=seed, input_dim=2)
+        history = fit(alone, data, config, seed=seed, progress=False)
+        ours = result.histories[i]
+        assert (ours.best_epoch, ours.stopped_early, ours.epochs_run) == (
+            history.best_epoch,
+            history.stopped_early,
+            history.epochs_run,
+        )
+        assert ours.loss_weights == history.loss_weights and list(ours.loss_terms) == list(history.loss_terms)
+        series = [("train_loss", ours.train_loss, history.train_loss), ("test_loss", ours.test_loss, history.test_loss),
+                  ("r1_ratio", ours.r1_ratio, history.r1_ratio)]  # fmt: skip
+        series += [(k, ours.loss_terms[k], history.loss_terms[k]) for k in history.loss_terms]
+        for key, a, b in series:
+            assert len(a) == len(b) and all(_close(u, v, tol) for u, v in zip(a, b)), key
+        assert (len(history.r1_ratio) == history.epochs_run) == (model != "mlp")
+        for (k, a), (k2, b) in zip(alone.state_dict().items(), result.model(i).state_dict().items()):
+            assert k == k2
+            torch.testing.assert_close(b, a, rtol=tol, atol=tol, msg=k)
+
+
+def test_weight_bound_on_another_kind_is_a_clear_error(data):
+    with pytest.raises(MorsenetError, match="kind 'mlp'"):
+        train_ensemble(CONFIGS["mlp_batchnorm"], data, TrainConfig(epochs=1, weight_bound=1.0), seeds=[0],
+                       progress=False)  # fmt: skip
+
+
+def test_memory_estimate_counts_the_loss_terms_graphs(data):
+    from morsenet.ensemble import estimate_memory
+
+    cfg = CONFIGS["resnet_batchnorm"]
+    plain = estimate_memory(cfg, data, TrainConfig()).activations
+    for mode in ("input_gradient_l2", "adversarial"):  # a second graph: about twice the saved activations
+        assert estimate_memory(cfg, data, TrainConfig(**MODES[mode])).activations > 1.5 * plain

@@ -153,3 +153,22 @@ def test_lyapunov_map_and_errors():
         separation_exponents(model, _points(), directions=torch.zeros(3, 2))
     with pytest.raises(MorsenetError, match="shape"):
         lyapunov_exponents(model, torch.zeros(4, 3))
+
+
+def test_depth_exponent_of_a_hand_set_linear_resnet_is_its_closed_form():
+    """Blocks h <- h + delta (W_i h + b_i), identity activation, W_i = diag(d_i): layers i..k are the linear map
+    diag(prod_j (1 + delta d_j)), so the exponent is log max_l |prod_j (1 + delta d_jl)| / (k - i + 1) everywhere."""
+    diag = [(0.5, -1.5), (2.0, 0.25), (-0.75, 1.0), (1.5, -0.5)]
+    delta = 0.5
+    model = ResNet(2, 2, 4, skip=1.0, residual=delta, activation="identity", input_layer=False, seed=0).double()
+    with torch.no_grad():
+        for block, d in zip(model.block_layers, diag):
+            block.weight.copy_(torch.diag(torch.tensor(d, dtype=F64)))
+            block.bias.fill_(0.3)
+    model.eval()
+    x = _points(5, seed=3)
+    for i, k in ((1, 4), (2, 3), (3, 3)):
+        scale = [math.prod(1 + delta * d[j] for d in diag[i - 1 : k]) for j in range(2)]
+        expected = math.log(max(abs(s) for s in scale)) / (k - i + 1)
+        got = lyapunov_exponents(model, x, layers=(i, k))
+        torch.testing.assert_close(got, torch.full((5,), expected, dtype=F64), rtol=1e-12, atol=1e-12)

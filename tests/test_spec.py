@@ -281,3 +281,34 @@ def test_csv_with_a_declared_ring_in_a_study_and_a_sweep(tmp_path):
     (tmp_path / "bad.toml").write_text(text.replace("ring = [1.0, 1.5]", "ring = [0.4, 1.5]"))
     with pytest.raises(MorsenetError, match=r"datasets\[0\]: dataset 'csv': need 0 < disk_radius < ring\[0\]"):
         load_study(str(tmp_path / "bad.toml"))
+
+
+def test_model_spec_stages_and_init_keys():
+    """`stages` and a table `init` become typed ModelSpec fields (checked at load), refused in sweeps."""
+    text = """
+name = "t"
+[[datasets]]
+name = "circles"
+n_samples = 60
+[[models]]
+name = "r"
+kind = "resnet"
+width = 2
+blocks = 3
+stages = [{ epochs = 2 }, { action = "inject", x0 = [0.1, 0.2], block = 2 }, { epochs = 1, restore = "last" }]
+init = { "readout_layer.bias" = [0.5] }
+"""
+    (m,) = parse_study(tomllib.loads(text)).models
+    assert isinstance(m, ModelSpec) and [s.action for s in m.stages] == ["train", "inject", "train"]
+    assert m.init == {"readout_layer.bias": [0.5]}
+    with pytest.raises(MorsenetError, match="inject needs a ResNet"):
+        parse_study(
+            tomllib.loads(
+                text.replace('kind = "resnet"\nwidth = 2\nblocks = 3', 'kind = "mlp"\nwidths = [2, 2, 1]').replace(
+                    'init = { "readout_layer.bias" = [0.5] }', ""
+                )
+            )
+        )
+    sweep = text.replace('name = "t"', 'name = "t"\nseeds = 1')
+    with pytest.raises(MorsenetError, match="not sweeps"):
+        parse_sweep(tomllib.loads(sweep))

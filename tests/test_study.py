@@ -27,13 +27,15 @@ def test_bundled_studies_resolve():
     assert default.train.threshold == 0.95 and default.train.max_attempts >= 1
     xor = load_study("xor")
     assert [d.name for d in xor.datasets] == ["xor", "xor_quadrants"] and len(xor.entries()) == 14
-    sq = load_study("square_1d")
-    assert {(m.config.skip, m.config.residual) for m in sq.models} == {
-        (0.0, 1.0),
-        (1.0, 1.0),
-        (1.0, 0.3),
-        (2.0, 1.0),
-        (0.01, 1.0),
+    sq = load_study("square_1d")  # the companion's eleven 1-D cases (PAPER_PARITY.md section 4)
+    assert sorted((m.config.blocks, m.config.skip, m.config.residual) for m in sq.models) == [
+        (1, 0.0, 1.0), (1, 1.0, 1.0), (2, 0.0, 1.0), (2, 0.01, 1.0), (2, 1.0, 0.3), (2, 1.0, 1.0), (2, 1.0, 1.0),
+        (2, 1.0, 10.0), (2, 2.0, 1.0), (2, 20.0, 20.0), (3, 1.0, 1.0),
+    ]  # fmt: skip
+    assert sq.train.restore == "last" and sq.train.patience == 0 and sq.datasets[0].params["test_fraction"] == 0
+    assert {m.name: m.init for m in sq.models}["b2_e1_d03"] == {
+        "block_layers.0.weight": [[-5.0]],
+        "block_layers.1.weight": [[5.0]],
     }
 
 
@@ -280,3 +282,38 @@ def test_bad_val_fraction_in_a_study_is_one_line(tmp_path):
     _small_study(tmp_path)
     with pytest.raises(MorsenetError, match=r"models\[0\] \('m'\).train: train.val_fraction"):
         load_study(str(tmp_path / "s.toml"), overrides=["models.m.train.val_fraction=-1"])
+
+
+def test_stages_and_init_round_trip_and_quick():
+    """Staged models and hand-set parameters survive the resolved study's TOML; --quick caps stage epochs."""
+    inj = load_study("injection")
+    stages = inj.models[0].stages
+    assert [s.action for s in stages] == ["train", "inject", "train"]
+    assert stages[1].x0 == (0.0, 0.0) and stages[1].block == 4 and stages[1].freeze
+    assert stages[2].train == {"epochs": 500, "patience": 0, "restore": "last"}
+    for study in (inj, load_study("square_1d"), load_study("injection", quick=True)):
+        assert parse_study(tomllib.loads(study.dumps())).to_dict() == study.to_dict()
+    quick = load_study("injection", quick=True)
+    assert [s.train.get("epochs") for s in quick.models[0].stages] == [15, None, 15]
+    assert quick.models[1].stages[1].values == {"block_layers.3.bias": [5.0, 5.0]}
+
+
+def test_string_init_is_not_hand_set(tmp_path):
+    """`init = "..."` (a string) belongs to the model config; only a table is hand-set parameters."""
+    text = """
+name = "t"
+[[datasets]]
+name = "circles"
+n_samples = 60
+[[models]]
+name = "r"
+kind = "resnet"
+width = 1
+blocks = 2
+init = { "block_layers.0.weight" = [[-2.0]] }
+"""
+    study = parse_study(tomllib.loads(text))
+    assert study.models[0].init == {"block_layers.0.weight": [[-2.0]]}
+    with pytest.raises(MorsenetError, match="init") as err:
+        parse_study(tomllib.loads(text.replace("[[-2.0]]", "[[-2.0, 1.0]]")))
+    assert "has shape [1, 1]" in str(err.value)

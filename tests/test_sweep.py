@@ -405,3 +405,17 @@ def test_quick_sweep_rows_have_the_new_columns_and_the_report_says_quick(tmp_pat
 
     full = render_report(result.rows, sweep)
     assert "quick run" not in full and "4 seeds each" in full
+
+
+def test_bundled_paper_sweeps_are_listed_and_grids_expand_at_load(tmp_path):
+    from morsenet.sweep import bundled_sweeps
+
+    assert {"tunnel_paper", "ratio"} <= set(bundled_sweeps())
+    path = tmp_path / "g.toml"
+    path.write_text(TINY.replace('name = "w3"', 'name = "w3"\ngrid = { depth = [1, 2] }').replace("depth = 1\n", "", 1))
+    sweep = load_sweep(path)
+    assert [m.name for m in sweep.models][:2] == ["w3-depth1", "w3-depth2"]
+    assert [m.config.depth for m in sweep.models][:2] == [1, 2]
+    path.write_text(TINY + '\n[[training]]\nlabel = "b"\ngrid = { weight_bound = { logspace = [0, 1, 2] } }\n')
+    with pytest.raises(MorsenetError, match=r"g\.toml: training\[0\]\.grid\.weight_bound\.logspace: lo and hi"):
+        load_sweep(path)

@@ -208,3 +208,60 @@ def test_too_few_points_for_a_validation_split():
         data.with_validation(0.3).with_validation(0.3)
     with pytest.raises(MorsenetError, match=r"val_fraction must be a number in \(0, 1\)"):
         data.with_validation(1.0)
+
+
+def test_restore_last_keeps_the_last_epochs_state():
+    data = make_circles(200, seed=0)
+    states = []
+
+    def remember(epoch, model, history):
+        states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+
+    cfg = dict(kind="mlp", widths=[2, 3, 1], batchnorm=True)
+    config = TrainConfig(epochs=8, batch_size=32, lr=0.05, restore="last", patience=0)
+    model = build_model(cfg, seed=0, input_dim=2)
+    history = fit(model, data, config, seed=0, callback=remember, progress=False)
+    assert history.best_epoch == history.epochs_run - 1 == 7 and len(states) == 8
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, states[-1][k]), k
+    # "best" restores an earlier epoch on this seed, so the two settings keep different states.
+    best = build_model(cfg, seed=0, input_dim=2)
+    h_best = fit(best, data, dataclasses.replace(config, restore="best"), seed=0, progress=False)
+    assert h_best.train_loss == history.train_loss and h_best.best_epoch < 7
+    for k, v in best.state_dict().items():
+        assert torch.equal(v, states[h_best.best_epoch][k]), k
+
+
+def test_restore_last_with_patience_stops_early_and_keeps_the_stopping_epoch():
+    data = make_circles(200, seed=0)
+    config = TrainConfig(epochs=200, batch_size=64, lr=0.05, restore="last", patience=2)
+    model = build_model(dict(kind="mlp", widths=[2, 3, 1]), seed=0, input_dim=2)
+    history = fit(model, data, config, seed=0, progress=False)
+    assert history.stopped_early and history.best_epoch == history.epochs_run - 1 < 199
+    with torch.no_grad():
+        acc = float(((model(data.x_test) >= 0).float() == data.y_test).float().mean())
+    assert acc == pytest.approx(history.test_accuracy[-1])
+
+
+def test_train_chooses_attempts_by_the_kept_epochs_score():
+    data = make_circles(200, seed=0)
+    config = TrainConfig(epochs=6, batch_size=64, restore="last", threshold=1.0, max_attempts=3, patience=0)
+    result = train(dict(kind="mlp", widths=[2, 2, 1]), data, config, seed=4, progress=False)
+    finals = [a.best_accuracy for a in result.attempts]
+    assert result.history.best_epoch == 5
+    assert result.history.best_accuracy == result.history.test_accuracy[-1] == max(finals)
+    assert result.reached_threshold is (max(finals) >= 1.0)
+
+
+def test_r1_ratio_is_recorded_for_resnets_with_a_skip_only():
+    from morsenet.theory import r1_ratio
+
+    data = make_circles(100, seed=0)
+    config = TrainConfig(epochs=3, batch_size=50, patience=0, restore="last")
+    seen = []
+    resnet = build_model(dict(kind="resnet", width=2, blocks=2, skip=1.0, residual=0.3, batchnorm=True), seed=0,
+                         input_dim=2)  # fmt: skip
+    history = fit(resnet, data, config, progress=False, callback=lambda e, m, h: seen.append(r1_ratio(m)))
+    assert history.r1_ratio == seen and len(seen) == 3 and all(r > 0 for r in seen)
+    for kind in (dict(kind="mlp", widths=[2, 2, 1]), dict(kind="resnet", width=2, blocks=2, skip=0.0)):
+        assert fit(build_model(kind, seed=0, input_dim=2), data, config, progress=False).r1_ratio == []

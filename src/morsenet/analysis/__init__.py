@@ -19,6 +19,11 @@ from ._evolution import TrainingSnapshot as TrainingSnapshot
 from ._evolution import training_snapshots as training_snapshots
 from ._exact_field import ProductSpectrum as ProductSpectrum
 from ._exact_field import product_spectrum_of as product_spectrum_of
+from ._flow import FlowJacobianMaps as FlowJacobianMaps
+from ._flow import FlowTrajectories as FlowTrajectories
+from ._flow import default_intervals as default_intervals
+from ._flow import flow_jacobian_maps as flow_jacobian_maps
+from ._flow import trajectories as trajectories
 from ._frame import GeometryFrame as GeometryFrame
 from ._frame import geometry_frame as geometry_frame
 from ._grid import Box as Box
@@ -56,11 +61,21 @@ from ._topology import TunnelAnalysis as TunnelAnalysis
 from ._topology import decision_regions as decision_regions
 from ._topology import label_components as label_components
 from ._topology import tunnel_analysis as tunnel_analysis
+from ._tunnel_3d import AxisSlices as AxisSlices
+from ._tunnel_3d import Grid3D as Grid3D
+from ._tunnel_3d import ThreeDViews as ThreeDViews
+from ._tunnel_3d import Tunnel3D as Tunnel3D
+from ._tunnel_3d import axis_slices as axis_slices
+from ._tunnel_3d import grid_3d as grid_3d
+from ._tunnel_3d import three_d_views as three_d_views
+from ._tunnel_3d import tunnel_analysis_3d as tunnel_analysis_3d
 
 __all__ = [
     "assess_model",
     "Assessment",
     "block_jacobian_eigenvalues",
+    "axis_slices",
+    "AxisSlices",
     "BlockJacobians",
     "Box",
     "CellSettings",
@@ -72,11 +87,18 @@ __all__ = [
     "DecisionRegions",
     "eigenvalue_maps",
     "escape_analysis",
+    "FlowJacobianMaps",
+    "FlowTrajectories",
+    "default_intervals",
+    "flow_jacobian_maps",
+    "trajectories",
     "EscapeAnalysis",
     "find_critical_points",
     "geometry_frame",
     "GeometryFrame",
     "grid_axes",
+    "grid_3d",
+    "Grid3D",
     "grid_points",
     "jacobian_grid",
     "JacobianGrid",
@@ -103,9 +125,13 @@ __all__ = [
     "single_layer_map",
     "singular_values",
     "tail_map",
+    "three_d_views",
+    "ThreeDViews",
     "training_snapshots",
     "TrainingSnapshot",
     "tunnel_analysis",
+    "tunnel_analysis_3d",
+    "Tunnel3D",
     "TunnelAnalysis",
     "UnresolvedCell",
     "weight_spectra",

@@ -20,12 +20,19 @@ DATASET_PARAMS = {
     "inner_radius": "inner radius of the class-1 ring",
     "outer_radius": "outer radius of the class-1 ring",
     "buffer": "gap between the class-0 disk (radius inner_radius - buffer) and the ring",
-    "standardize": "shift and scale every coordinate to mean 0, variance 1 (train statistics)",
+    "standardize": 'shift and scale every coordinate to mean 0, variance 1 (true or "train": the training '
+    "part's statistics; \"all\": all points before the split, the companion code's StandardScaler)",
     "noise": "standard deviation of the Gaussian noise added to the points (square_1d: to the targets)",
     "dim": "dimension of the input space",
     "r1": "radius of the class-0 ball",
     "r2": "inner radius of the class-1 shell",
     "r3": "outer radius of the class-1 shell",
+    "cube": "half side of the cube [-cube, cube]^3 the points are drawn from",
+    "r_ball": "radius of the class-0 ball",
+    "r_inner": "inner radius of the class-1 shell",
+    "r_outer": "outer radius of the class-1 shell",
+    "inner_sphere": "radius of the class-0 sphere surface",
+    "outer_sphere": "radius of the class-1 sphere surface",
     "path": "CSV file with header x1,...,xn,label (0/1) or x1,...,xn,target (regression); required",
 }
 DATASET_MEANINGS = {
@@ -36,6 +43,8 @@ DATASET_MEANINGS = {
     "spheres": "ball (class 0) inside a spherical shell (class 1) in R^dim",
     "square_1d": "1-D regression of y = x^2 on [-1, 1]",
     "csv": "your own data from a CSV file",
+    "cube_ball_shell": "ball (class 0) and spherical shell (class 1) cut from points uniform in a cube (3-D)",
+    "noisy_spheres": "two sphere surfaces with radial Gaussian noise (class 0 inner, class 1 outer; 3-D)",
 }
 MODEL_PARAMS: dict[str, dict[str, str]] = {
     "mlp": {
@@ -56,12 +65,23 @@ MODEL_PARAMS: dict[str, dict[str, str]] = {
         "activation": "activation inside the residual branch",
         "batchnorm": "BatchNorm inside every residual branch",
         "input_layer": "start with h0 = act(W x + b) mapping the input to the width (false: width = input_dim)",
+        "init": '"torch" (nn.Linear\'s default) or "xavier_normal" (block weights Xavier-normal, biases zero: the '
+        "companion code's)",
+        "init_gain": 'gain of the Xavier-normal block initialisation (init = "xavier_normal")',
+        "init_scale": "factor on every initial block weight",
     },
     "neural_ode": {
         "input_dim": "input dimension (default: the data's)",
         "dim": "dimension of the ODE's state; dim > input_dim augments it (an augmented neural ODE)",
         "T": "end time of the integration",
-        "steps": "RK4 steps over [0, T] (a multiple of pieces)",
+        "steps": "fixed-step solver steps over [0, T] (a multiple of pieces)",
+        "solver": '"euler" or "rk4" (fixed steps) or an adaptive torchdiffeq method (dopri5, dopri8, bosh3, '
+        "fehlberg2, adaptive_heun)",
+        "rtol": "relative tolerance of an adaptive solver",
+        "atol": "absolute tolerance of an adaptive solver",
+        "adjoint": "gradients by torchdiffeq's adjoint method",
+        "augmentation": '"lift": trainable A x + a; "zero": x -> [x, 0, ..., 0] (needs dim >= input_dim)',
+        "hidden_width": "0: one-layer field; m > 0: f(h) = W2 act(W1 h + b1) + b2 with m hidden units",
         "pieces": "time intervals on which the vector field's weights are constant",
         "vector_field": '"outside": f(h) = act(W h + b) (activation outside the linear map); '
         '"inside": f(h) = W act(h) + b',

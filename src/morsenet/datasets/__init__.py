@@ -21,6 +21,8 @@ from ._generators import make_xor as make_xor
 from ._generators import make_xor_quadrants as make_xor_quadrants
 from ._geometry import DiskRing as DiskRing
 from ._geometry import declared_geometry
+from ._three_d import make_cube_ball_shell as make_cube_ball_shell
+from ._three_d import make_noisy_spheres as make_noisy_spheres
 
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "circles": make_circles,
@@ -28,6 +30,8 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "xor_quadrants": make_xor_quadrants,
     "moons": make_moons,
     "spheres": make_spheres,
+    "cube_ball_shell": make_cube_ball_shell,
+    "noisy_spheres": make_noisy_spheres,
     "square_1d": make_square_1d,
     "csv": load_csv,
 }
@@ -37,6 +41,13 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
 # every one whose points can be 2-D or 3-D and that does not record its own (circles, spheres).
 GEOMETRY_KEYS = ("disk_radius", "ring", "center")
 DECLARES_GEOMETRY = ("xor", "xor_quadrants", "moons", "csv")
+# Data sets that record their own disk and ring, and the parameters that set it.
+OWN_GEOMETRY = {
+    "circles": "disk_radius, ring_inner, ring_outer",
+    "spheres": "r1, r2, r3",
+    "cube_ball_shell": "r_ball, r_inner, r_outer",
+    "noisy_spheres": "inner_sphere, outer_sphere, noise",
+}
 # The prototype's names of the circles' radii, still read (and written as the new names).
 CIRCLES_OLD_KEYS = {"inner_radius": 0.5, "buffer": 0.2, "outer_radius": 1.0}
 
@@ -120,8 +131,8 @@ def get_dataset(name: str, **params: Any) -> Dataset:
         if key in GEOMETRY_KEYS:
             raise MorsenetError(
                 f"dataset {name!r} records its own disk and ring; {key!r} does not apply "
-                f"({'disk_radius, ring_inner, ring_outer' if name == 'circles' else 'r1, r2, r3'} set them)"
-                if name in ("circles", "spheres")
+                f"({OWN_GEOMETRY[name]} set them)"
+                if name in OWN_GEOMETRY
                 else f"dataset {name!r} is 1-D; {key!r} (a declared disk and ring) needs 2-D or 3-D data"
             )
         raise MorsenetError(f"dataset {name!r} has no parameter {key!r}; allowed: {', '.join(allowed)}")
@@ -153,7 +164,9 @@ __all__ = [
     "get_dataset",
     "load_csv",
     "make_circles",
+    "make_cube_ball_shell",
     "make_moons",
+    "make_noisy_spheres",
     "make_spheres",
     "make_square_1d",
     "make_xor",

@@ -164,8 +164,10 @@ def split(
         x_test, y_test, x_train, y_train = x, y, x, y
     params = dict(params or {})
     if standardize:
-        fit_on = x if standardize == "all" else x_train
-        mean, std = fit_on.mean(0), fit_on.std(0).clamp_min(1e-12)
+        if standardize == "all":  # scikit-learn's StandardScaler on every point: the population deviation
+            mean, std = x.mean(0), x.std(0, correction=0).clamp_min(1e-12)
+        else:
+            mean, std = x_train.mean(0), x_train.std(0).clamp_min(1e-12)
         x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
         params["standardize_mean"] = mean.tolist()
         params["standardize_std"] = std.tolist()

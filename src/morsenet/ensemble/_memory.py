@@ -16,6 +16,7 @@ from ..datasets import Dataset
 from ..errors import MorsenetError
 from ..models import ModelConfig, build_model, config_from_dict
 from ..training import TrainConfig
+from ..training._penalties import training_loss
 
 # Training keeps every model's parameters five times over (values, gradient, two Adam moments, best state)
 # and its floating buffers twice (values, best state).
@@ -59,8 +60,9 @@ def estimate_memory(
 
     The activations are counted, not guessed: one model's training step is traced on the CPU (a stack of
     M = 1, one minibatch) and every tensor that autograd saves for the backward pass is summed, so any
-    architecture (depth, widths, ResNet blocks, RK4 stages of a neural ODE) is measured as it runs. Nothing is
-    allocated on the target device.
+    architecture (depth, widths, ResNet blocks, RK4 stages of a neural ODE) is measured as it runs; with loss
+    terms on (`config.loss_terms`) the whole training loss is traced, so the input gradient's graph and the FGSM
+    forward pass are counted too. Nothing is allocated on the target device.
     """
     dtype = as_dtype(config.dtype)
     item = torch.empty((), dtype=dtype).element_size()
@@ -83,7 +85,16 @@ def estimate_memory(
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        template.stacked_forward(params, buffers, x, True)
+        if config.loss_terms:  # the input gradient's graph (double backprop) and the FGSM forward count too
+            y = data.y_train[:batch].to(dtype)[None]
+
+            def forward(points: Tensor, update: bool) -> Tensor:
+                return template.stacked_forward(params, buffers if update else dict(buffers), points, True)
+
+            squares = [v.square().sum() for v in params.values()]
+            training_loss(forward, x, y, data.task, config, lambda: torch.stack(squares).sum())
+        else:
+            template.stacked_forward(params, buffers, x, True)
     activations = sum(saved.values())
     widest = max(spec.width_sequence)
     n_train, n_test = data.x_train.shape[0], data.x_test.shape[0]

@@ -13,11 +13,12 @@ from torch import Tensor
 from .._validation import as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..errors import MorsenetError
-from ..models import ModelConfig, MorseModel, build_model, config_from_dict
+from ..models import ModelConfig, MorseModel, ResNetConfig, build_model, config_from_dict
 from ..training import History, TrainConfig, batch_slices, validation_split
 from ..training._loop import progress_bar
-from ._adam import FlatAdam
-from ._layout import Layout
+from ..training._penalties import loss_weights, training_loss
+from ..training._weight_bound import check_weight_bound, project_stacked, stacked_r1_ratio
+from ._active import Active
 from ._memory import DEFAULT_FRACTION, available_memory, estimate_memory, models_per_chunk
 
 Forward = Callable[..., Tensor]
@@ -140,6 +141,11 @@ def train_ensemble(
     per minibatch; models that stop early leave the batch. `config.threshold` only labels success
     (`EnsembleResult.reached_threshold`): an ensemble trains every seed once and does not retry.
 
+    Every training mode of `fit` is the same here: `restore = "last"` keeps each model's last epoch,
+    `weight_bound` projects the stacked block weights after each step (one batched spectral norm), the loss
+    terms are computed on the stacked forward (input gradients per model from one gradient of the summed
+    per-point losses w.r.t. the stacked points), and `History.r1_ratio` is filled for ResNets with skip != 0.
+
     Args:
         model_config: a model config dict (kind "mlp", "resnet" or "neural_ode"; shorthands allowed).
         data: the data set (the same for every model).
@@ -219,85 +225,6 @@ def _concatenate(parts: list[EnsembleResult]) -> EnsembleResult:
     )
 
 
-class _Active:
-    """The models still training: their original indices and every per-model tensor, compacted together.
-
-    Parameters, Adam moments and best states live in flat buffers (see `Layout`), so masking, best-state
-    copies and dropping finished models are a few tensor operations whatever the depth of the model.
-    """
-
-    def __init__(
-        self,
-        stacked: dict[str, Tensor],
-        param_names: list[str],
-        buffer_names: list[str],
-        device: torch.device,
-        dtype: torch.dtype,
-        lr: float,
-    ) -> None:
-        m = next(iter(stacked.values())).shape[0]
-        self.index = torch.arange(m)  # original model index of each active model (CPU)
-        self.p_layout = Layout.of({k: stacked[k] for k in param_names})
-        self.b_layout = Layout.of({k: stacked[k] for k in buffer_names})
-        self.params = self.p_layout.pack(stacked).to(device)  # no grad itself: see `_views`
-        self.buffers = self.b_layout.pack(stacked).to(device=device, dtype=dtype)
-        self.best_params, self.best_buffers = self.params.clone(), self.buffers.clone()
-        self.adam = FlatAdam(self.params.numel(), self.params, lr)
-        self.best_score = torch.full((m,), -float("inf"), dtype=torch.float64, device=device)
-        self.best_epoch = torch.full((m,), -1, dtype=torch.long, device=device)
-        self.stale = torch.zeros(m, dtype=torch.long, device=device)
-        self._views()
-
-    def _views(self) -> None:
-        # Each named parameter is a leaf view into the flat buffer: autograd sees M-stacked leaves (no split
-        # or view nodes per step) and the update of the flat buffer is what the leaves hold.
-        self.leaves = {k: v.requires_grad_(True) for k, v in self.p_layout.split(self.params).items()}
-        self.buffer_views = self.b_layout.split(self.buffers)  # BatchNorm updates these in place
-        self.p_index = self.p_layout.model_index(self.params.device)
-        self.b_index = self.b_layout.model_index(self.params.device)
-
-    def __len__(self) -> int:
-        return int(self.index.numel())
-
-    def param_views(self) -> dict[str, Tensor]:
-        return self.leaves
-
-    def gradient(self, loss: Tensor) -> Tensor:
-        """The gradient of `loss` with respect to the flat parameter buffer."""
-        grads = torch.autograd.grad(loss, list(self.leaves.values()), materialize_grads=True)
-        return torch.cat([g.reshape(-1) for g in grads])
-
-    @torch.no_grad()
-    def record(self, score: Tensor, epoch: int) -> None:
-        """Keep the state of every model whose score improved (strictly), and count stale epochs."""
-        improved = score > self.best_score
-        self.best_score = torch.where(improved, score, self.best_score)
-        self.best_epoch = torch.where(improved, torch.full_like(self.best_epoch, epoch), self.best_epoch)
-        self.stale = torch.where(improved, torch.zeros_like(self.stale), self.stale + 1)
-        self.best_params = torch.where(improved[self.p_index], self.params, self.best_params)
-        self.best_buffers = torch.where(improved[self.b_index], self.buffers, self.best_buffers)
-
-    def best_state(self, positions: Tensor) -> dict[str, Tensor]:
-        """The best states of the active models at `positions`, stacked by name."""
-        views = {**self.p_layout.split(self.best_params), **self.b_layout.split(self.best_buffers)}
-        return {k: v[positions] for k, v in views.items()}
-
-    @torch.no_grad()
-    def keep(self, positions: Tensor) -> None:
-        """Drop every active model but those at `positions`."""
-        self.index = self.index[positions.cpu()]
-        p_layout, self.params = self.p_layout.select(self.params, positions)
-        _, self.adam.exp_avg = self.p_layout.select(self.adam.exp_avg, positions)
-        _, self.adam.exp_avg_sq = self.p_layout.select(self.adam.exp_avg_sq, positions)
-        _, self.best_params = self.p_layout.select(self.best_params, positions)
-        b_layout, self.buffers = self.b_layout.select(self.buffers, positions)
-        _, self.best_buffers = self.b_layout.select(self.best_buffers, positions)
-        self.p_layout, self.b_layout = p_layout, b_layout
-        self.best_score, self.best_epoch = self.best_score[positions], self.best_epoch[positions]
-        self.stale = self.stale[positions]
-        self._views()
-
-
 def _train(
     model_config: dict[str, Any] | ModelConfig,
     data: Dataset,
@@ -322,7 +249,7 @@ def _train(
     counters = [k for k, v in stacked.items() if not v.is_floating_point()]  # BatchNorm num_batches_tracked
     buffer_names = [k for k in stacked if k not in param_names and k not in counters]
     final = {k: v.clone() for k, v in stacked.items()}  # receives each model's best state when it finishes
-    act = _Active(stacked, param_names, buffer_names, device, dtype, config.lr)
+    act = Active(stacked, param_names, buffer_names, device, dtype, config.lr)
 
     data = validation_split(data, config)  # the split `fit` makes (seeded by config.val_seed alone)
     x, y = data.x_train.to(device=device, dtype=dtype), data.y_train.to(device=device, dtype=dtype)
@@ -333,6 +260,21 @@ def _train(
     slices = batch_slices(x.shape[0], config.batch_size)
     gens = [as_generator(s) for s in seeds]
     histories = [History() for _ in seeds]
+    terms = config.loss_terms
+    term_names = list(loss_weights(config)) if terms else []
+    for h in histories:
+        if terms:
+            h.loss_weights = loss_weights(config)
+            h.loss_terms = {name: [] for name in term_names}
+    bound, last = config.weight_bound, config.restore == "last"
+    if bound is not None:
+        check_weight_bound(template)
+    has_r1 = isinstance(spec, ResNetConfig) and spec.skip != 0 and spec.blocks > 0  # theory.r1_ratio is defined
+
+    def train_forward(xb: Tensor, update_statistics: bool) -> Tensor:
+        """The training forward of the active models; without updating BatchNorm's statistics on request."""
+        buffers = act.buffer_views if update_statistics else {k: v.clone() for k, v in act.buffer_views.items()}
+        return forward(act.param_views(), buffers, xb, True)
 
     def finish(positions: Tensor, stopped_early: bool) -> None:
         """Hand the best states of the active models at `positions` over to `final`."""
@@ -350,12 +292,21 @@ def _train(
         perms = torch.stack([torch.randperm(x.shape[0], generator=gens[i]) for i in act.index.tolist()])
         perms = perms.to(device)
         totals = torch.zeros(n, dtype=torch.float64, device=device)
+        sums = {name: torch.zeros(n, dtype=torch.float64, device=device) for name in term_names}
         for sl in slices:
             idx = perms[:, sl].reshape(-1)  # index_select: 2-3x faster than x[idx] with a 2-D index
             xb, yb = x.index_select(0, idx).view(n, -1, x.shape[1]), y.index_select(0, idx).view(n, -1)
-            losses = _per_model_loss(data.task, forward(act.param_views(), act.buffer_views, xb, True), yb)
+            if terms:
+                parts = training_loss(train_forward, xb, yb, data.task, config, act.squared_parameters)
+                losses = parts.total
+                for name, value in parts.raw.items():
+                    sums[name] += value.detach().to(torch.float64)
+            else:
+                losses = _per_model_loss(data.task, forward(act.param_views(), act.buffer_views, xb, True), yb)
             # The sum's gradient w.r.t. model m's parameters is the gradient of model m's own mean loss.
             act.adam.step(act.params, act.gradient(losses.sum()))
+            if bound is not None:
+                project_stacked(template, act.p_layout.split(act.params), act.buffer_views, bound)
             totals += losses.detach().to(torch.float64)
         with torch.no_grad():
             logits = forward(act.param_views(), act.buffer_views, xt.expand(n, *xt.shape), False)
@@ -381,7 +332,16 @@ def _train(
             histories[i].test_loss.append(te)
             if classify:
                 histories[i].test_accuracy.append(a)
-        act.record(score, epoch)
+        if term_names:
+            means = {name: (v / len(slices)).tolist() for name, v in sums.items()}
+            for j, i in enumerate(act.index.tolist()):
+                for name in term_names:
+                    histories[i].loss_terms[name].append(means[name][j])
+        ratios = stacked_r1_ratio(template, act.p_layout.split(act.params), act.buffer_views) if has_r1 else None
+        if ratios is not None:
+            for i, r in zip(act.index.tolist(), ratios.tolist()):
+                histories[i].r1_ratio.append(r)
+        act.record(score, epoch, last)
         if hasattr(epochs, "set_postfix_str"):
             best = f", best acc {float(act.best_score.max()):.3f}" if classify else ""
             epochs.set_postfix_str(f"{n}/{len(seeds)} training{best}")

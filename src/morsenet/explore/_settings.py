@@ -23,8 +23,9 @@ from ..models import CONFIGS, ModelConfig, model_parameters
 from ..study import Study, parse_study
 from ..training import TrainConfig
 
-# Data sets the explorer offers: 2-D classification only (square_1d is 1-D regression; spheres needs dim 2).
-EXPLORE_DATASETS = tuple(n for n in DATASETS if n != "square_1d")
+# Data sets the explorer offers: 2-D classification only (square_1d is 1-D regression, cube_ball_shell and
+# noisy_spheres are 3-D; spheres needs dim 2).
+EXPLORE_DATASETS = tuple(n for n in DATASETS if n not in ("square_1d", "cube_ball_shell", "noisy_spheres"))
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "patience")
 MAPS = ("gradient_norm", "min_sv", "max_sv", "logit")
 VIEW_DEFAULTS = {"map": "gradient_norm"}

@@ -19,6 +19,12 @@ from ._config import graph_bottleneck as graph_bottleneck
 from ._from_dict import config_from_dict as config_from_dict
 from ._from_dict import mlp_widths as mlp_widths
 from ._from_dict import model_parameters as model_parameters
+from ._injection import Injection as Injection
+from ._injection import freeze as freeze
+from ._injection import inject_critical_point as inject_critical_point
+from ._injection import input_gradient_norm as input_gradient_norm
+from ._injection import set_parameters as set_parameters
+from ._injection import unfreeze as unfreeze
 from ._mlp import MLP as MLP
 from ._neural_ode import NeuralODE as NeuralODE
 from ._protocol import AffineMap as AffineMap
@@ -36,4 +42,5 @@ __all__ = [
     "ModelConfig", "MorseModel", "NeuralODE", "NeuralODEConfig", "Params", "ResNet", "ResNetConfig",
     "build_model", "config_from_dict", "count_parameters", "graph_bottleneck", "load", "mlp_widths",
     "model_parameters", "normalize_config", "read_checkpoint", "save",
+    "Injection", "freeze", "inject_critical_point", "input_gradient_norm", "set_parameters", "unfreeze",
 ]  # fmt: skip

@@ -24,6 +24,15 @@ MAX_DEPTH = 1_000
 MAX_ODE_STEPS = 100_000
 
 VECTOR_FIELDS = ("outside", "inside")
+# Neural-ODE solvers: fixed-step schemes written in torch (`steps` equal steps) and torchdiffeq's adaptive ones.
+FIXED_SOLVERS = ("euler", "rk4")
+ADAPTIVE_SOLVERS = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
+ODE_SOLVERS = FIXED_SOLVERS + ADAPTIVE_SOLVERS
+# How a neural ODE's input enters its state space: a trainable affine lift, or x -> [x, 0, ..., 0].
+AUGMENTATIONS = ("lift", "zero")
+# ResNet block initialisations: torch's nn.Linear default, or the companion code's Xavier-normal weights (with
+# a gain) and zero biases.
+RESNET_INITS = ("torch", "xavier_normal")
 
 
 def graph_bottleneck(widths: tuple[int, ...] | list[int]) -> bool:
@@ -168,6 +177,10 @@ class ResNetConfig:
 
     skip=0 is exactly an MLP of constant width; the companion work's regimes are neural-ODE (skip 1, small
     residual), MLP (small skip, residual 1), augmented (width > input) and standard (skip = residual = 1).
+
+    Block initialisation: `init = "torch"` (nn.Linear's default) or `"xavier_normal"` (the companion code's:
+    weights N(0, init_gain^2 * 2 / (fan_in + fan_out)), biases zero); `init_scale` multiplies every initial block
+    weight. The input layer and the read-out keep torch's default either way.
     """
 
     input_dim: int
@@ -178,6 +191,9 @@ class ResNetConfig:
     activation: str = "tanh"
     batchnorm: bool = False
     input_layer: bool = True
+    init: str = "torch"
+    init_gain: float = 1.0
+    init_scale: float = 1.0
     kind: ClassVar[str] = "resnet"
 
     def __post_init__(self) -> None:
@@ -191,6 +207,15 @@ class ResNetConfig:
         _activation(k, self.activation)
         _bool(k, "batchnorm", self.batchnorm)
         _bool(k, "input_layer", self.input_layer)
+        if not isinstance(self.init, str) or self.init not in RESNET_INITS:
+            raise MorsenetError(f"resnet: init must be one of {', '.join(RESNET_INITS)}, got {self.init!r}")
+        for key in ("init_gain", "init_scale"):
+            v = _float(k, key, getattr(self, key))
+            if not v > 0:
+                raise MorsenetError(f"resnet: {key} must be > 0, got {v:g}")
+            object.__setattr__(self, key, v)
+        if self.init_gain != 1.0 and self.init != "xavier_normal":
+            raise MorsenetError('resnet: init_gain applies to init = "xavier_normal" only; set init or drop init_gain')
         if not self.input_layer and self.width != self.input_dim:
             raise MorsenetError(
                 f"resnet: input_layer=false needs width == input_dim, got width {self.width}, "
@@ -231,15 +256,37 @@ class ResNetConfig:
         return f"ResNet width {self.width}, skip {self.skip:g}, residual {self.residual:g}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        """Plain data; the initialisation keys only when they differ from torch's default (old files unchanged)."""
+        out = {"kind": self.kind, **asdict(self)}
+        for key, default in (("init", "torch"), ("init_gain", 1.0), ("init_scale", 1.0)):
+            if out[key] == default:
+                del out[key]
+        return out
 
 
 @dataclass(frozen=True)
 class NeuralODEConfig:
-    """`logit = lam^T phi_T(A x + a) + mu` with a piecewise-constant vector field integrated by RK4.
+    """`logit = lam^T phi_T(lift(x)) + mu` with a piecewise-constant vector field integrated piece by piece.
 
-    Vector fields: "outside" `f(h) = act(W h + b)`, "inside" `f(h) = W act(h) + b`; W, b constant on each of
-    `pieces` equal time intervals; `steps` (a multiple of `pieces`) equal RK4 steps. dim > input_dim augments.
+    Attributes:
+        input_dim, dim: input and state dimension; dim > input_dim is the augmented case.
+        T: the end time; the weights are constant on each of `pieces` equal time intervals.
+        steps: equal steps of a fixed-step solver (a multiple of `pieces`, so no step straddles a switch);
+            adaptive solvers ignore it.
+        vector_field: "outside" `f(h) = act(W h + b)`, "inside" `f(h) = W act(h) + b` (with hidden_width 0).
+        activation: one of `ACTIVATIONS`.
+        solver: "euler" or "rk4" (fixed step, written in torch), or an adaptive torchdiffeq method
+            (`ADAPTIVE_SOLVERS`: "dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun").
+        rtol, atol: the adaptive solvers' tolerances (unused by the fixed-step ones).
+        adjoint: gradients through `torchdiffeq.odeint_adjoint` (any solver; the fixed-step ones then run
+            torchdiffeq's scheme of that name, whose "rk4" is the 3/8-rule variant of the same order).
+        augmentation: "lift" (a trainable affine lift `A x + a`) or "zero" (`x -> [x, 0, ..., 0]`, no
+            parameters; needs dim >= input_dim).
+        hidden_width: 0 keeps the one-layer fields above; > 0 makes the field `W2 act(W1 h + b1) + b2` with
+            W1 (hidden_width, dim), W2 (dim, hidden_width) on each piece (vector_field must then stay "outside").
+
+    Configs without the newer keys (solver ... hidden_width) load with the defaults, and `to_dict` writes a
+    key only when it differs from its default, so older checkpoints and studies read as before.
     """
 
     input_dim: int
@@ -249,6 +296,12 @@ class NeuralODEConfig:
     pieces: int = 10
     vector_field: str = "outside"
     activation: str = "tanh"
+    solver: str = "rk4"
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    adjoint: bool = False
+    augmentation: str = "lift"
+    hidden_width: int = 0
     kind: ClassVar[str] = "neural_ode"
 
     def __post_init__(self) -> None:
@@ -273,6 +326,29 @@ class NeuralODEConfig:
                 f"neural_ode: vector_field must be one of {', '.join(VECTOR_FIELDS)}, got {self.vector_field!r}"
             )
         _activation(k, self.activation)
+        if not isinstance(self.solver, str) or self.solver not in ODE_SOLVERS:
+            raise MorsenetError(f"neural_ode: solver must be one of {', '.join(ODE_SOLVERS)}, got {self.solver!r}")
+        for key in ("rtol", "atol"):
+            v = _float(k, key, getattr(self, key))
+            if not v > 0:
+                raise MorsenetError(f"neural_ode: {key} must be > 0, got {v:g}")
+            object.__setattr__(self, key, v)
+        _bool(k, "adjoint", self.adjoint)
+        if not isinstance(self.augmentation, str) or self.augmentation not in AUGMENTATIONS:
+            raise MorsenetError(
+                f"neural_ode: augmentation must be one of {', '.join(AUGMENTATIONS)}, got {self.augmentation!r}"
+            )
+        if self.augmentation == "zero" and self.dim < self.input_dim:
+            raise MorsenetError(
+                f'neural_ode: augmentation = "zero" needs dim >= input_dim, got dim {self.dim}, '
+                f'input_dim {self.input_dim}; raise dim or use augmentation = "lift"'
+            )
+        _int(k, "hidden_width", self.hidden_width, 0)
+        if self.hidden_width and self.vector_field != "outside":
+            raise MorsenetError(
+                "neural_ode: vector_field applies to hidden_width = 0 only (a hidden-width field is "
+                "W2 act(W1 h + b1) + b2); drop vector_field or set hidden_width = 0"
+            )
         _size_check(k, self.n_parameters)
 
     @property
@@ -293,27 +369,52 @@ class NeuralODEConfig:
         return False
 
     @property
+    def adaptive(self) -> bool:
+        """Whether the solver chooses its own steps (`ADAPTIVE_SOLVERS`)."""
+        return self.solver in ADAPTIVE_SOLVERS
+
+    @property
     def width_sequence(self) -> tuple[int, ...]:
+        """(input, state, state, 1): the lift or padding, then the flow. A hidden-width field is inside one time
+        step, not a layer of the representation (the flow map stays a diffeomorphism of R^dim), so it does not
+        enter the sequence (and makes no bottleneck)."""
         return (self.input_dim, self.dim, self.dim, 1)
 
     @property
     def n_parameters(self) -> int:
-        d = self.dim
-        return self.input_dim * d + d + self.pieces * (d * d + d) + d + 1
+        d, m = self.dim, self.hidden_width
+        lift = self.input_dim * d + d if self.augmentation == "lift" else 0
+        field = m * d + m + d * m + d if m else d * d + d
+        return lift + self.pieces * field + d + 1
 
     def describe(self) -> str:
-        return (
-            f"neural ODE dim {self.dim}, T={self.T:g}, {self.steps} RK4 steps, {self.pieces} pieces, "
-            f"{self.vector_field} {self.activation}"
-        )
+        """e.g. "neural ODE dim 2, T=1, 20 RK4 steps, 10 pieces, outside tanh"."""
+        if self.adaptive:
+            solver = f"{self.solver} (rtol {self.rtol:g}, atol {self.atol:g})"
+        else:
+            solver = f"{self.steps} {'RK4' if self.solver == 'rk4' else 'Euler'} steps"
+        field = f"hidden {self.hidden_width} {self.activation}" if self.hidden_width else (
+            f"{self.vector_field} {self.activation}")  # fmt: skip
+        extra = (", zero-padded" if self.augmentation == "zero" else "") + (", adjoint" if self.adjoint else "")
+        return f"neural ODE dim {self.dim}, T={self.T:g}, {solver}, {self.pieces} pieces, {field}{extra}"
 
     @property
     def family(self) -> str:
-        return f"neural ODE dim {self.dim}"
+        """e.g. "neural ODE dim 3" or "neural ODE dim 3, zero-padded"."""
+        return f"neural ODE dim {self.dim}" + (", zero-padded" if self.augmentation == "zero" else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+        out = {"kind": self.kind, **asdict(self)}
+        for key, default in _ODE_NEW_DEFAULTS.items():
+            if out[key] == default and type(out[key]) is type(default):
+                del out[key]
+        return out
 
+
+# The keys NeuralODEConfig gained later, with their defaults: written by `to_dict` only when they differ.
+_ODE_NEW_DEFAULTS: dict[str, Any] = {
+    "solver": "rk4", "rtol": 1e-6, "atol": 1e-8, "adjoint": False, "augmentation": "lift", "hidden_width": 0,
+}  # fmt: skip
 
 ModelConfig = Union[MLPConfig, ResNetConfig, NeuralODEConfig]  # noqa: UP007 - a runtime alias
 

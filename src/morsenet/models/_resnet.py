@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import torch
@@ -28,19 +29,40 @@ class ResNet(MorseModel):
 
     def __init__(self, input_dim: int | ResNetConfig, width: int = 0, blocks: int = 0, skip: float = 1.0,
                  residual: float = 1.0, activation: str = "tanh", batchnorm: bool = False, input_layer: bool = True,
+                 init: str = "torch", init_gain: float = 1.0, init_scale: float = 1.0,
                  *, seed: Seed = 0) -> None:  # fmt: skip
         spec = (
             input_dim
             if isinstance(input_dim, ResNetConfig)
-            else ResNetConfig(input_dim, width, blocks, skip, residual, activation, batchnorm, input_layer)
+            else ResNetConfig(
+                input_dim,
+                width,
+                blocks,
+                skip,
+                residual,
+                activation,
+                batchnorm,
+                input_layer,
+                init,
+                init_gain,
+                init_scale,
+            )
         )
         super().__init__(spec)
         w = spec.width
-        with seeded_init(seed):
+        default = spec.init == "torch" and spec.init_scale == 1.0
+        # torch's default: the modules draw their own parameters from `seed`. Otherwise the modules are built from
+        # a throwaway seed and overwritten by `initial_parameters(seed)`, so both paths give the same bits.
+        with seeded_init(seed if default else 0):
             self.input_layer = nn.Linear(spec.input_dim, w) if spec.input_layer else None
             self.block_layers = nn.ModuleList(nn.Linear(w, w) for _ in range(spec.blocks))
             self.norms = nn.ModuleList(FoldableBatchNorm(w) for _ in range(spec.blocks)) if spec.batchnorm else None
             self.readout_layer = nn.Linear(w, 1)
+        if not default:
+            values = self.initial_parameters(seed)
+            with torch.no_grad():
+                for name, p in self.named_parameters():
+                    p.copy_(values[name])
 
     @classmethod
     def from_config(cls, spec: ResNetConfig, *, seed: Seed = 0) -> ResNet:
@@ -51,7 +73,7 @@ class ResNet(MorseModel):
         if spec.input_layer:  # construction order: input layer, blocks, read-out
             out["input_layer.weight"], out["input_layer.bias"] = linear_init(spec.width, spec.input_dim, gen)
         for i in range(spec.blocks):
-            out[f"block_layers.{i}.weight"], out[f"block_layers.{i}.bias"] = linear_init(spec.width, spec.width, gen)
+            out[f"block_layers.{i}.weight"], out[f"block_layers.{i}.bias"] = _block_init(spec, gen)
         if spec.batchnorm:
             for i in range(spec.blocks):
                 out[f"norms.{i}.weight"], out[f"norms.{i}.bias"] = torch.ones(spec.width), torch.zeros(spec.width)
@@ -59,6 +81,7 @@ class ResNet(MorseModel):
         return out
 
     width = property(lambda self: self.spec.width)
+    init = property(lambda self: self.spec.init)
     n_blocks = property(lambda self: self.spec.blocks)
     skip = property(lambda self: self.spec.skip)
     residual = property(lambda self: self.spec.residual)
@@ -110,3 +133,16 @@ class ResNet(MorseModel):
 
     def readout(self) -> tuple[Tensor, Tensor]:
         return fold(self.readout_layer, None)
+
+
+def _block_init(spec: ResNetConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """One block's (weight, bias) drawn from `gen`: torch's default or Xavier-normal with zero bias, then scaled."""
+    w = spec.width
+    if spec.init == "xavier_normal":  # nn.init.xavier_normal_: std = gain * sqrt(2 / (fan_in + fan_out))
+        std = spec.init_gain * math.sqrt(2.0 / (w + w))
+        weight, bias = torch.empty(w, w).normal_(0.0, std, generator=gen), torch.zeros(w)
+    else:
+        weight, bias = linear_init(w, w, gen)
+    if spec.init_scale != 1.0:
+        weight = weight * spec.init_scale
+    return weight, bias

@@ -121,6 +121,36 @@ def plot_level_sets(
     return ax
 
 
+def plot_probability_level_sets(
+    prediction: Any, ax: Any = None, *, levels: int = 20, data: Any = None, title: str | None = None
+) -> Any:
+    """`levels` contour lines of the class-1 probability at equally spaced values strictly inside (0, 1) (the
+    companion code's level-set figures: 20 levels), the 0.5 level (the decision boundary) in black.
+
+    A classifier only: `prediction.probabilities` must be set (regression outputs keep `plot_level_sets`).
+    """
+    from matplotlib.colors import Normalize
+
+    if prediction.probabilities is None:
+        raise ValueError("probability level sets need a classifier's prediction (probabilities)")
+    ax = new_axes(ax)
+    xs, ys, p = to_numpy(prediction.xs), to_numpy(prediction.ys), to_numpy(prediction.probabilities)
+    lv = np.linspace(0.0, 1.0, levels + 2)[1:-1]  # `levels` values strictly inside (0, 1)
+    cs = ax.contour(xs, ys, p, levels=lv, cmap="coolwarm", norm=Normalize(0.0, 1.0), linewidths=0.9)
+    cs.set_gid("level-sets")
+    cb = ax.figure.colorbar(cs, ax=ax, label="probability of class 1")
+    if p.min() < 0.5 < p.max():
+        half = ax.contour(xs, ys, p, levels=[0.5], colors="black", linewidths=1.8)
+        half.set_gid("zero-level")  # the decision boundary, as in plot_level_sets
+        cb.ax.axhline(0.5, color="black", lw=2.0)
+    _scatter_points(ax, data, "test")
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    set_title(ax, title or f"{levels} level sets of the probability (black: 0.5)")
+    return ax
+
+
 def log_limits(values: np.ndarray, *, low: float = 0.02, floor: float = 1e-300) -> tuple[float, float]:
     """Colour limits of a logarithmic map fitted to the data: the `low` quantile of the positive values and
     the maximum (values at or below the lower limit share its colour; zeros are clipped to it)."""

@@ -160,3 +160,49 @@ def plot_sweep_tunnel_width(families: Sequence[str], rows: Sequence[Row], *, pyp
     ax.set_ylabel("narrowest tunnel width")
     ax.legend(fontsize=8)
     return fig
+
+
+def _ratio_curves(groups: Sequence[GroupSummary]) -> dict[str, list[GroupSummary]]:
+    """ResNet cells with a ratio, grouped into curves: one per weight bound (and architecture, data set when several
+    differ), each sorted by ratio."""
+    cells = [g for g in groups if g.first.get("ratio") is not None and float(g.first["ratio"]) > 0]
+
+    def arch(g: GroupSummary) -> str:
+        r = g.first
+        return f"{r.get('dataset')}, width {r.get('width')}, {r.get('depth')} blocks"
+
+    several = len({arch(g) for g in cells}) > 1
+    curves: dict[str, list[GroupSummary]] = {}
+    for g in cells:
+        b = g.first.get("weight_bound")
+        label = "no bound" if b is None else f"bound {float(b):g}"
+        curves.setdefault(f"{arch(g)}: {label}" if several else label, []).append(g)
+    return {k: sorted(v, key=lambda g: float(g.first["ratio"])) for k, v in sorted(curves.items())}
+
+
+def plot_sweep_ratio(groups: Sequence[GroupSummary], *, pyplot: bool = False) -> Any | None:
+    """Tunnel rate and success rate (Wilson 95% intervals) and median tunnel width against the ratio eps/delta
+    (log axis), one curve per weight bound ("no bound" for none); None unless some curve has two ratios."""
+    curves = _ratio_curves(groups)
+    if not any(len({float(g.first["ratio"]) for g in c}) > 1 for c in curves.values()):
+        return None
+    fig, axes = _new(13, 4, ncols=3, pyplot=pyplot)
+    shift = {k: 1.0 + 0.02 * (i - (len(curves) - 1) / 2) for i, k in enumerate(curves)}  # dodge the error bars
+    for i, (label, cells) in enumerate(curves.items()):
+        x = np.array([float(g.first["ratio"]) for g in cells]) * shift[label]
+        for ax, rate, ci in ((axes[0, 0], "tunnel_rate", "tunnel_ci"), (axes[0, 1], "success_rate", "success_ci")):
+            y = np.array([getattr(g, rate) for g in cells], dtype=float)
+            lo_hi = np.array([getattr(g, ci) for g in cells], dtype=float).reshape(-1, 2)
+            err = np.abs(np.vstack([y - lo_hi[:, 0], lo_hi[:, 1] - y]))
+            ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="-o", ms=4, capsize=3, color=f"C{i}", label=label)
+        widths = [float(np.median(g.tunnel_widths)) if len(g.tunnel_widths) else np.nan for g in cells]
+        axes[0, 2].plot(x, widths, "-s", ms=4, color=f"C{i}", label=label)
+    titles = ("tunnel rate", "success rate (reached the threshold)", "median tunnel width (models with a tunnel)")
+    for ax, title in zip(axes[0], titles):
+        _log_axis(ax.xaxis)
+        ax.set_xlabel("skip / residual (eps / delta)")
+        ax.set_title(title, fontsize=9)
+    axes[0, 0].set_ylim(-0.03, 1.03)
+    axes[0, 1].set_ylim(-0.03, 1.03)
+    axes[0, 0].legend(fontsize=7)
+    return fig

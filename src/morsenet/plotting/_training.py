@@ -1,4 +1,4 @@
-"""Figures of the data and of training: data-set scatter, loss curves, test accuracy."""
+"""Figures of the data and of training: data-set scatter, loss curves, test accuracy, loss terms, R1 ratio."""
 
 from __future__ import annotations
 
@@ -90,4 +90,84 @@ def plot_accuracy(history: History, ax: Any = None, *, title: str | None = None)
     ax.grid(True, ls="--", lw=0.4)
     ax.legend(fontsize=7, loc="lower right")
     set_title(ax, title or "test accuracy")
+    return ax
+
+
+TERM_LABELS = {
+    "data": "data loss",
+    "adversarial": "adversarial (FGSM) loss",
+    "input_gradient": "input-gradient penalty",
+    "l2": "L2 parameter penalty",
+}
+
+
+def loss_contributions(history: History) -> dict[str, np.ndarray]:
+    """Each term's weighted contribution per epoch (`loss_weights[name] * loss_terms[name]`), by name."""
+    return {
+        name: history.loss_weights.get(name, 1.0) * _series(values)
+        for name, values in history.loss_terms.items()
+        if len(values)
+    }
+
+
+def plot_loss_terms(history: History, ax: Any = None, *, title: str | None = None) -> Any:
+    """Each loss term's weighted contribution per epoch and the minimised total (`train_loss`), log scale.
+
+    The contributions (weight times the term's raw per-epoch mean, `History.loss_terms` and `loss_weights`)
+    add up to the total. A history without loss terms shows a note instead.
+    """
+    ax = new_axes(ax, figsize=(5.5, 3.5))
+    parts = loss_contributions(history)
+    if not parts:
+        ax.text(0.5, 0.5, "plain data loss (no other loss terms)", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    total = _series(history.train_loss)
+    ax.plot(np.arange(1, len(total) + 1), total, color="black", lw=1.6, label="total (minimised)")
+    for k, (name, values) in enumerate(parts.items()):
+        weight = history.loss_weights.get(name, 1.0)
+        label = f"{TERM_LABELS.get(name, name)} x {weight:.3g}"
+        ax.plot(np.arange(1, len(values) + 1), values, color=f"C{k}", lw=1.0, ls="--" if k % 2 else "-", label=label)
+    if all(np.all(v > 0) for v in (total, *parts.values())):
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("weighted contribution to the loss")
+    ax.grid(True, which="both", ls="--", lw=0.4)
+    ax.legend(fontsize=7)
+    set_title(ax, title or "loss decomposition")
+    return ax
+
+
+def plot_r1_ratio(
+    history: History, ax: Any = None, *, bound_ratio: float | None = None, title: str | None = None
+) -> Any:
+    """Rule R1's ratio `|residual| * Lip * max_k ||W_k|| / |skip|` per epoch (`History.r1_ratio`).
+
+    The y axis is logarithmic when the ratio (and 1) span more than a decade.
+
+    The solid line at 1 is where R1 starts to hold (below it every block is a diffeomorphism and the ResNet has
+    no critical points); `bound_ratio`, the ratio a weight bound B guarantees (`B * |residual| * Lip / |skip|`),
+    is drawn dashed when given.
+    """
+    ax = new_axes(ax, figsize=(5.5, 3.5))
+    ratio = _series(history.r1_ratio)
+    if not len(ratio):
+        ax.text(0.5, 0.5, "no R1 ratio (not a ResNet with skip != 0)", ha="center", va="center",
+                transform=ax.transAxes)  # fmt: skip
+        ax.set_axis_off()
+        return ax
+    epochs = np.arange(1, len(ratio) + 1)
+    ax.plot(epochs, ratio, color="C4", marker="." if len(ratio) < 40 else None, label="R1 ratio")
+    ax.axhline(1.0, color="black", lw=1.0, label="1: R1 holds below")
+    if bound_ratio is not None:
+        ax.axhline(bound_ratio, color="C3", ls="--", lw=1.0, label=f"weight bound's ratio {bound_ratio:.3g}")
+    ax.fill_between(epochs, ratio, 1.0, where=ratio < 1.0, color="C2", alpha=0.15, lw=0)
+    lo, hi = float(ratio.min()), max(float(ratio.max()), 1.0)
+    if lo > 0 and hi / lo > 10:  # a log scale only where the ratio spans more than a decade
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("R1 ratio")
+    ax.grid(True, which="both", ls="--", lw=0.4)
+    ax.legend(fontsize=7)
+    set_title(ax, title or "rule R1's ratio |residual| Lip max_k ||W_k|| / |skip|")
     return ax

@@ -1,12 +1,16 @@
-"""Figures of the weights: singular values per layer and |W| heat maps."""
+"""Figures of the weights: singular values per layer, eigenvalue moduli of square weight matrices, and |W| or
+signed W heat maps."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import torch
 
 from ._style import new_axes, set_title, to_numpy
+
+__all__ = ["plot_weight_eigenvalues", "plot_weight_heatmaps", "plot_weight_spectra", "weight_eigenvalues"]
 
 
 def plot_weight_spectra(
@@ -125,4 +129,84 @@ def plot_weight_heatmaps(
         label = ("W" if signed else "|W|") + (f" (clipped at {top:.3g}; max {peak:.3g})" if clipped else "")
         ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=label, extend=extend)
     set_title(ax, title or ("W per layer (signed, centred at 0)" if signed else "|W| per layer"))
+    return ax
+
+
+def weight_eigenvalues(spectra: Any) -> list[tuple[int, str, np.ndarray]]:
+    """(layer number from 1, name, complex eigenvalues) of every square weight matrix of a `WeightSpectra`
+    (BatchNorm folded, as the spectra hold them), in order of application; non-square layers are left out."""
+    out = []
+    for i, layer in enumerate(spectra.layers):
+        w = layer.weight.detach().to(torch.float64)
+        if w.ndim == 2 and w.shape[0] == w.shape[1]:
+            out.append((i + 1, layer.name, torch.linalg.eigvals(w).numpy()))
+    return out
+
+
+def plot_weight_eigenvalues(
+    spectra: Any,
+    ax: Any = None,
+    *,
+    plane: bool = False,
+    compact: bool = False,
+    title: str | None = None,
+) -> Any:
+    """Eigenvalues of every square weight matrix (a `WeightSpectra`, BatchNorm folded), with the unit circle.
+
+    `plane=False`: the moduli |lambda| against the layer index (1..L, in order of application, as in
+    `plot_weight_spectra`), the unit circle's radius |lambda| = 1 dashed; `plane=True`: the eigenvalues in the
+    complex plane coloured by layer (viridis, first to last) with the unit circle dashed. A block
+    `skip * h + residual * act(W h + b)` with skip 1 and small residual is an Euler step of a neural ODE: its
+    Jacobian `I + residual * diag(act') W` is near the identity, so its eigenvalues sit near 1 whatever W's are. Each layer's points
+    are one scatter with the gid "eigenvalues <layer number>"; layers with no square weight are skipped (a note
+    says when none is square).
+    """
+    import matplotlib
+
+    ax = new_axes(ax, figsize=(6, 3.5) if not plane else (4.6, 4.2))
+    eigs = weight_eigenvalues(spectra)
+    n = len(spectra.layers)
+    cmap = matplotlib.colormaps["viridis"]
+    names = [layer.name for layer in spectra.layers]
+    top = 1.0
+    for k, _name, lam in eigs:
+        colour = cmap((k - 1) / max(1, n - 1))
+        if plane:
+            pts = ax.scatter(lam.real, lam.imag, color=colour, s=18, alpha=0.8)
+        else:
+            pts = ax.scatter(np.full(lam.size, k), np.abs(lam), color="C0", s=22, alpha=0.6)
+        pts.set_gid(f"eigenvalues {k}")
+        if lam.size:
+            top = max(top, float(np.abs(lam).max()))
+    if not eigs:
+        ax.text(0.5, 0.5, "no square weight matrix", ha="center", va="center", transform=ax.transAxes)
+    if plane:
+        t = np.linspace(0, 2 * np.pi, 361)
+        ax.plot(np.cos(t), np.sin(t), "k--", lw=0.8, label="unit circle", gid="unit-circle")
+        lim = 1.1 * top
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_xlabel("Re λ")
+        ax.set_ylabel("Im λ")
+        if eigs:
+            sm = matplotlib.cm.ScalarMappable(cmap=cmap, norm=matplotlib.colors.Normalize(1, max(n, 2)))
+            ax.figure.colorbar(sm, ax=ax, label="layer", fraction=0.046, pad=0.04)
+    else:
+        ax.axhline(1.0, color="k", ls="--", lw=0.8, label="|λ| = 1 (unit circle)", gid="unit-circle")
+        ax.set_ylim(0, 1.1 * top)
+        ax.set_ylabel("|eigenvalue| of W")
+        if compact:
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("layer")
+        else:
+            step = max(1, n // 16)
+            ax.set_xticks(range(1, n + 1, step))
+            ax.set_xticklabels(names[::step], rotation=60, ha="right", fontsize=7)
+        ax.set_xlim(0.4, n + 0.6)
+    ax.grid(True, ls="--", lw=0.4)
+    ax.legend(fontsize=7, loc="upper right")
+    set_title(ax, title or ("weight eigenvalues (complex plane)" if plane else "weight eigenvalue moduli"))
     return ax

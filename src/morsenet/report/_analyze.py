@@ -29,12 +29,16 @@ from ..analysis import (
 from ..analysis._frame import geometry_frame
 from ..analysis._grid import default_search_box
 from ..analysis._scalar_field import as_scalar_field
+from ..analysis._tunnel_3d import ThreeDViews, three_d_resolution, three_d_views
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import MorseModel, load
 from ..theory import Prediction, predict
 from ..training import History
+from ._flow_data import FlowAnalysis, flow_analysis
+from ._inside import InsideMaps, add_inside_maps
 from ._run import ModelEntry, load_snapshots
+from ._stages_data import OneDAnalysis, StagesAnalysis, one_d_analysis, stages_analysis
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,13 @@ class ModelAnalysis:
     snapshots: tuple[TrainingSnapshot, ...] = ()
     assessment: Assessment | None = None
     escape: EscapeAnalysis | None = None  # min |grad f| against the radius, nearest critical point (2-D models)
+    three_d: ThreeDViews | None = None  # 3-D models: logit grid (isosurface), axis slices, 3-D tunnel test
     theory_note: str | None = None
     theory: Prediction | None = None  # `morsenet.theory.predict(model)`, for every model
+    inside: InsideMaps | None = None  # the layer-resolved and Lyapunov maps (2-D models; `report/_inside.py`)
+    stages: StagesAnalysis | None = None  # staged training: stage states, maps, injection traces (`_stages_data`)
+    one_d: OneDAnalysis | None = None  # per-layer 1-D derivatives and their GIF frames (width-1 1-D models)
+    flow: FlowAnalysis | None = None  # neural ODEs: trajectories and flow-Jacobian maps (`_flow_data`)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -182,10 +191,22 @@ def analyze_model(
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
         a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
+        add_inside_maps(a, resolutions.jacobian)  # a failure only adds a note to `a.notes`
     elif a.input_dim == 1:
         a.curve = prediction_curve(model, a.box[0], resolutions.curve, task=data.task)
         if any(step.is_block for step in (model.chain() or ())):
             a.blocks = block_jacobian_eigenvalues(model, a.curve.x[:, None])
+    elif a.input_dim == 3:
+        t = time.perf_counter()
+        try:  # the decision isosurface, the slices and the 3-D tunnel test; a failure only adds a note
+            g = data.geometry
+            a.three_d = three_d_views(
+                model, a.box, geometry=g, ring_points=None if g is None else data.x_test[data.y_test > 0.5],
+                resolution=three_d_resolution(resolutions.prediction), slice_resolution=resolutions.jacobian,
+            )  # fmt: skip
+        except Exception as err:
+            a.notes.append(f"3-D views failed: {type(err).__name__}: {str(err)[:200]}")
+        a.seconds["three_d"] = time.perf_counter() - t
     else:
         a.notes.append(
             f"{a.input_dim}-D inputs: the 2-D maps (decision boundary, level sets, singular-value maps, "
@@ -202,4 +223,21 @@ def analyze_model(
             resolution=resolutions.snapshot if a.input_dim == 2 else resolutions.curve,
             task=data.task,
         )
+    _staged_and_one_d(a, resolutions)  # a failure only adds a note to `a.notes`
+    t = time.perf_counter()
+    try:  # neural ODEs: trajectories and flow-Jacobian maps (`report/_flow_data.py`); a failure only adds a note
+        a.flow = flow_analysis(model, data, a.box, resolutions.jacobian)
+    except Exception as err:
+        a.notes.append(f"flow analysis failed: {type(err).__name__}: {str(err)[:200]}")
+    a.seconds["flow"] = time.perf_counter() - t
     return a
+
+
+def _staged_and_one_d(a: ModelAnalysis, resolutions: Resolutions) -> None:
+    try:
+        a.stages = stages_analysis(a.model, a.meta, a.entry.checkpoint, a.box, resolutions.snapshot, a.data.task)
+        if a.input_dim == 1:
+            x = a.data.x_train[:, 0]  # the data's interval (the companion's [-1, 1] for square_1d)
+            a.one_d = one_d_analysis(a.model, (float(x.min()), float(x.max())), a.entry.snapshots, 201)
+    except Exception as err:  # like the assessment: a note, never a missing report
+        a.notes.append(f"stage / 1-D layer analysis failed: {type(err).__name__}: {str(err)[:200]}")

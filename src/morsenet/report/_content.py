@@ -10,6 +10,7 @@ from typing import Any
 from torch import Tensor
 
 from ._analyze import ModelAnalysis, Resolutions
+from ._claims import check_claims, r1_text, report_spec
 from ._document import Block, Code, Document, Fields, Figure, Paragraph, Section, Table
 from ._figures import FigureFile
 from ._run import RunFolder
@@ -156,6 +157,7 @@ def assessment_blocks(a: ModelAnalysis) -> list[Block]:
         ("winding number", winding),
         ("measured", numerically_degenerate(d) if d.measured == "numerically_degenerate" else d.measured),
         ("encloses the disk", _yes_no(d.encloses)),
+        ("R1 (trained, BatchNorm folded)", r1_text(a.model)),
         ("why it disagrees" if not d.agree else "reasons", "; ".join(d.reasons) or None),
         ("notes", "; ".join(d.notes) or None),
     ]
@@ -186,17 +188,37 @@ def _model_section(r: Report, a: ModelAnalysis) -> Section:
         )
     ]
     blocks += [Paragraph(n, "note") for n in a.notes]
-    blocks += [_figure(f) for f in figs if not f.key.startswith("evolution")]
+    grouped = ("evolution", "inside_")  # figures shown in their own sections below
+    blocks += [_figure(f) for f in figs if not f.key.startswith(grouped)]
     theory: list[Block] = assessment_blocks(a)
     claim = bottleneck_section(a)
     if claim is not None:
         theory.append(claim)
     blocks.append(Section("Theory and topology", tuple(theory)))
+    inside = [_figure(f) for f in figs if f.key.startswith("inside_")]
+    if inside:
+        blocks.append(Section("Inside the network", tuple(inside)))
     evolution = [_figure(f) for f in figs if f.key.startswith("evolution")]
     if evolution:
         blocks.append(Section("Training evolution", tuple(evolution)))
     blocks.append(Code(r.reproduce_snippet(a), "regenerate these results", "python"))
     return Section(f"Model `{a.name}`", tuple(blocks), anchor=_anchor(a.name), toc=a.name)
+
+
+def claims_section(r: Report) -> list[Block]:
+    """The "Claims checked" section: the study's `[[report.claims]]` against this run (none without claims)."""
+    checks = check_claims(report_spec(r.study).claims, r.analyses)
+    if not checks:
+        return []
+    rows = [[f"`{c.claim.model}`: {c.claim.expect.replace('_', ' ')}", c.claim.source or "-", c.run, c.result,
+             c.verdict] for c in checks]  # fmt: skip
+    text = Paragraph(
+        "Each claim of the study's sources against this run's tunnel test and critical-point search; "
+        "undecided: the test could not decide, the list of critical points is only a lower bound, or the run "
+        "lacks the model."
+    )
+    table = Table.of(("claim", "source", "run", "this run's result", "verdict"), rows)
+    return [Section("Claims checked", (text, table), anchor="claims", toc="Claims checked")]
 
 
 def report_document(r: Report) -> Document:
@@ -237,6 +259,7 @@ def report_document(r: Report) -> Document:
         Paragraph(meta, "meta"),
         Section("Study", tuple(study), anchor="study", toc="Study"),
         summary_section(r.analyses),
+        *claims_section(r),
         Section("Metrics", (metrics_table(r.run.metrics),), anchor="metrics", toc="Metrics"),
         Section("Seeds and reproduction", seeds, anchor="seeds", toc="Seeds and reproduction"),
     ]

@@ -8,8 +8,17 @@ from typing import Any
 
 from .. import plotting as P
 from ..analysis import CriticalPoint
+from ..plotting._maps import plot_probability_level_sets
 from ..plotting._marks import undecided_label
+from ..plotting._weights import plot_weight_eigenvalues, weight_eigenvalues
 from ._analyze import ModelAnalysis
+from ._claims import study_report_spec
+from ._figures_1d import one_d_figures
+from ._figures_3d import three_d_figures
+from ._figures_flow import flow_figures
+from ._figures_inside import inside_figures
+from ._figures_stages import stages_figures
+from ._figures_training import training_mode_figures
 from ._writer import FigureFile, FigureWriter, safe_name
 
 __all__ = ["COMPARISONS", "FigureFile", "comparison_figure", "comparison_figures", "model_figures", "safe_name"]
@@ -100,15 +109,28 @@ def model_figures(
             ],
             bottom=1.7,
         )
-        w.panels(
-            "level_sets",
-            "Level sets",
-            "Contour lines of the logit on a diverging colour scale centred at 0 (blue: negative, class 0; red: "
-            "positive, class 1; symmetric levels); the zero level (the decision boundary) in black, also marked "
-            "on the colour bar.",
-            (6.2, 5.2),
-            [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)],
-        )
+        spec = study_report_spec(a)
+        if spec.levels == "probability" and a.prediction.probabilities is not None:
+            n = spec.n_probability_levels
+            w.panels(
+                "level_sets",
+                "Level sets",
+                f"{n} contour lines of the probability of class 1 at equally spaced values in (0, 1) (the study's "
+                'report.levels = "probability"; blue: class 0, red: class 1); the 0.5 level (the decision '
+                "boundary) in black, also marked on the colour bar.",
+                (6.2, 5.2),
+                [lambda ax: plot_probability_level_sets(a.prediction, ax, levels=n, data=data)],
+            )
+        else:
+            w.panels(
+                "level_sets",
+                "Level sets",
+                "Contour lines of the logit on a diverging colour scale centred at 0 (blue: negative, class 0; red: "
+                "positive, class 1; symmetric levels); the zero level (the decision boundary) in black, also marked "
+                "on the colour bar.",
+                (6.2, 5.2),
+                [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)],
+            )
         marks = cps or None
         w.panels(
             "singular_values",
@@ -174,13 +196,30 @@ def model_figures(
     )
     w.panels(
         "weight_heatmaps",
-        "|W| per layer",
-        "Absolute weights of each layer side by side, layers 1..L from left to right (rows: the layer's output "
-        "units, columns: its input units); colour range from 0 to the largest |W| of the model.",
+        "W per layer (signed)",
+        "The weights of each layer side by side (BatchNorm folded in), layers 1..L from left to right (rows: the "
+        "layer's output units, columns: its input units), on a diverging colour map centred at 0 (blue negative, "
+        "red positive) with symmetric limits ± the largest |W| of the model.",
         (10, 3.6),
-        [lambda ax: P.plot_weight_heatmaps(a.spectra, ax)],
+        [lambda ax: P.plot_weight_heatmaps(a.spectra, ax, signed=True)],
         bottom=1.0,
     )
+    if weight_eigenvalues(a.spectra):
+        w.panels(
+            "weight_eigenvalues",
+            "Weight eigenvalues",
+            "Eigenvalues of every square weight matrix (BatchNorm folded in; non-square layers left out): their "
+            "moduli against the layer (left, |λ| = 1 dashed) and the eigenvalues in the complex plane coloured by "
+            "layer (right, the unit circle dashed). A residual block skip·h + residual·act(W h + b) with skip 1 "
+            "and a small residual (the neural-ODE regime) has the Jacobian I + residual·diag(act')·W, within "
+            "residual·|act'|·‖W‖ of the identity: its eigenvalues stay near 1 whatever W's are.",
+            (11, 4.2),
+            [
+                lambda ax: plot_weight_eigenvalues(a.spectra, ax),
+                lambda ax: plot_weight_eigenvalues(a.spectra, ax, plane=True),
+            ],
+            bottom=1.0,
+        )
     if a.prediction is not None:
         w.panels(
             "surface",
@@ -213,6 +252,12 @@ def model_figures(
                 "(magenta: it reaches the box edge through a tunnel; lime: bounded)"
             )
         w.out.append(FigureFile("evolution_gif", "Training evolution (animation)", caption + ".", gif, (gif,)))
+    inside_figures(a, w)  # the "Inside the network" section (2-D models): `report/_figures_inside.py`
+    training_mode_figures(a, w)  # loss decomposition and R1 ratio: `report/_figures_training.py`
+    stages_figures(a, w)  # staged training and injection: `report/_figures_stages.py`
+    one_d_figures(a, w)  # the 1-D three-panel figure and GIF: `report/_figures_1d.py`
+    three_d_figures(a, w)  # the decision isosurface and the slices (3-D models): `report/_figures_3d.py`
+    flow_figures(a, w)  # neural ODEs: trajectories, their GIF, flow-Jacobian maps: `report/_figures_flow.py`
     return w.out
 
 

@@ -82,6 +82,9 @@ def _percent(x: float | None) -> str:
 def _region(d: Assessment | None, a: ModelAnalysis) -> str:
     if d is None:
         return "-"
+    t3 = a.three_d.tunnel if a.input_dim == 3 and a.three_d is not None else None
+    if t3 is not None:  # the 3-D tunnel test on the data's ball and shell
+        return t3.summary()
     if a.input_dim != 2:
         return "n/a (not 2-D)"
     if not a.ring_data:
@@ -338,6 +341,16 @@ def summary_json(analyses: Sequence[ModelAnalysis], metrics: dict) -> dict:
                 "narrowest_width": t.narrowest_width if t.status == "tunnel" else None,
                 "ring_points_classified_0": None if frac is None or math.isnan(frac) else frac,
             }
+        t3 = a.three_d.tunnel if a.input_dim == 3 and a.three_d is not None else None
+        if t3 is not None:  # 3-D: the ball's class-0 region and the box's surface
+            frac = t3.ring_points_fraction_class0
+            region = {
+                "frame": "data",
+                "undecided_reason": t3.undecided_reason or None if t3.verdict == "undecided" else None,
+                "status": {"no_inner_region": "no inner region"}.get(t3.verdict, t3.verdict),
+                "narrowest_width": None,
+                "ring_points_classified_0": None if frac is None or math.isnan(frac) else frac,
+            }
         counts = None
         if d is not None:
             cps = d.critical_points
@@ -363,4 +376,9 @@ def summary_json(analyses: Sequence[ModelAnalysis], metrics: dict) -> dict:
             "agrees": row.agree,
             "verdict": row["theory vs measurement"],
         }
+        if a.stages is not None and a.stages.traces:  # staged training: does each injected critical point survive?
+            out["models"][a.name]["injections"] = [
+                {"x0": list(t.x0), "block": t.block, "survives": t.survives, "distance": t.nearest_distance[-1],
+                 "radius": t.radius, "verdict": t.verdict} for t in a.stages.traces
+            ]  # fmt: skip
     return out

@@ -24,6 +24,7 @@ from ._report import check_box as check_box
 from ._report import parse_report as parse_report
 from ._specs import DatasetSpec as DatasetSpec
 from ._specs import ModelSpec as ModelSpec
+from ._specs import check_train_for_model as check_train_for_model
 from ._specs import merged_train as merged_train
 from ._specs import parse_datasets as parse_datasets
 from ._specs import parse_models as parse_models
@@ -32,6 +33,6 @@ from ._specs import train_keys as train_keys
 __all__ = [
     "ENTRY_TABLES", "MAX_RESOLUTION", "QUICK", "DatasetSpec", "ModelSpec", "QuickLimits", "ReportSpec",
     "apply_override", "apply_overrides", "bundled_descriptions", "check_box", "check_name", "check_seed", "expect",
-    "merged_train", "parse_datasets", "parse_models", "parse_override", "parse_report", "quick_dataset",
+    "check_train_for_model", "merged_train", "parse_datasets", "parse_models", "parse_override", "parse_report", "quick_dataset",
     "quick_overrides", "quick_train", "read_toml", "train_keys",
 ]  # fmt: skip

@@ -14,6 +14,45 @@ from ._check import expect
 # grid the report draws is 2001 x 2001 nodes (4 million forward passes per map).
 MAX_BOX_COORDINATE = 1e6
 MIN_RESOLUTION, MAX_RESOLUTION = 3, 2001
+# What the level-set figure draws: the logit's level sets (default) or the probability's (the companion code's).
+LEVELS = ("logit", "probability")
+DEFAULT_PROBABILITY_LEVELS = 20  # the companion code's figures
+MAX_LEVELS = 200
+# What a claim may expect of a model (checked by `morsenet.report._claims`): its class-0 region around the disk
+# escapes through the ring ("tunnel") or is enclosed ("bounded"); it has critical points or has none.
+CLAIM_EXPECTATIONS = ("tunnel", "bounded", "critical_points", "no_critical_points")
+MAX_CLAIMS = 100
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A published claim about one model of a study, checked against the run (`[[report.claims]]`).
+
+    Attributes:
+        model: the model's name in the study.
+        expect: one of `CLAIM_EXPECTATIONS`.
+        source: where the claim comes from (shown beside the result).
+        dataset: the data set's label, when the study has several ("" : every data set the model ran on).
+    """
+
+    model: str
+    expect: str
+    source: str = ""
+    dataset: str = ""
+
+    def __post_init__(self) -> None:
+        for key in ("model", "source", "dataset"):
+            expect(f"report.claims.{key}", getattr(self, key), str, "a string")
+        if not self.model:
+            raise MorsenetError("report.claims.model must name a model of the study")
+        if self.expect not in CLAIM_EXPECTATIONS:
+            raise MorsenetError(
+                f"report.claims.expect must be one of {', '.join(CLAIM_EXPECTATIONS)}, got {self.expect!r}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"model": self.model, "expect": self.expect, "source": self.source}
+        return {**out, "dataset": self.dataset} if self.dataset else out
 
 
 @dataclass(frozen=True)
@@ -23,12 +62,27 @@ class ReportSpec:
     Attributes:
         box: ((x0, x1), (y0, y1)[, (z0, z1)]) in the data's coordinates, or None.
         resolution: grid nodes per axis of the maps and searches, or None.
+        levels: what the level-set figure draws, "logit" or "probability" (None: the logit).
+        probability_levels: contours of the probability figure (None: 20); only with levels = "probability".
+        claims: published claims checked against the run (the report's "Claims checked" section).
     """
 
     box: tuple[tuple[float, float], ...] | None = None
     resolution: int | None = None
+    levels: str | None = None
+    probability_levels: int | None = None
+    claims: tuple[Claim, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.levels is not None and self.levels not in LEVELS:
+            raise MorsenetError(f"report.levels must be one of {', '.join(LEVELS)}, got {self.levels!r}")
+        n = self.probability_levels
+        if n is not None:
+            if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_LEVELS:
+                raise MorsenetError(f"report.probability_levels must be an integer in 2..{MAX_LEVELS}, got {n!r}")
+            if self.levels != "probability":
+                raise MorsenetError('report.probability_levels needs levels = "probability"')
+        object.__setattr__(self, "claims", _claims(self.claims))
         if self.box is not None:
             object.__setattr__(self, "box", check_box("report.box", self.box))
         r = self.resolution
@@ -41,7 +95,12 @@ class ReportSpec:
 
     @property
     def is_default(self) -> bool:
-        return self.box is None and self.resolution is None
+        return self.box is None and self.resolution is None and self.levels is None and not self.claims
+
+    @property
+    def n_probability_levels(self) -> int:
+        """Contours of the probability level-set figure."""
+        return self.probability_levels or DEFAULT_PROBABILITY_LEVELS
 
     def to_dict(self) -> dict[str, Any]:
         """The `[report]` table as written (absent fields left out)."""
@@ -50,7 +109,36 @@ class ReportSpec:
             out["box"] = [v for pair in self.box for v in pair]
         if self.resolution is not None:
             out["resolution"] = self.resolution
+        if self.levels is not None:
+            out["levels"] = self.levels
+        if self.probability_levels is not None:
+            out["probability_levels"] = self.probability_levels
+        if self.claims:
+            out["claims"] = [c.to_dict() for c in self.claims]
         return out
+
+
+def _claims(raw: Any) -> tuple[Claim, ...]:
+    """`[[report.claims]]` tables (or Claims) as Claims."""
+    if isinstance(raw, tuple) and all(isinstance(c, Claim) for c in raw):
+        return raw
+    items = expect("report.claims", raw, (list, tuple), 'an array of tables [[report.claims]] (model = "...", ...)')
+    if len(items) > MAX_CLAIMS:
+        raise MorsenetError(f"report.claims: at most {MAX_CLAIMS}, got {len(items)}")
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, Claim):
+            out.append(item)
+            continue
+        table = dict(expect(f"report.claims[{i}]", item, dict, "a table"))
+        allowed = ("model", "expect", "source", "dataset")
+        for key in table:
+            if key not in allowed:
+                raise MorsenetError(f"report.claims[{i}] has no key {key!r}; allowed: {', '.join(allowed)}")
+        if "model" not in table or "expect" not in table:
+            raise MorsenetError(f'report.claims[{i}] needs model and expect, e.g. model = "m" expect = "tunnel"')
+        out.append(Claim(**table))
+    return tuple(out)
 
 
 def check_box(where: str, value: Any) -> tuple[tuple[float, float], ...]:
@@ -78,7 +166,13 @@ def parse_report(raw: Any, *, keys: Sequence[str], dims: Sequence[tuple[str, int
     for key in table:
         if key not in keys:
             raise MorsenetError(f"report has no key {key!r}; allowed: {', '.join(keys)}")
-    spec = ReportSpec(table.get("box"), table.get("resolution"))
+    spec = ReportSpec(
+        table.get("box"),
+        table.get("resolution"),
+        table.get("levels"),
+        table.get("probability_levels"),
+        table.get("claims", ()),
+    )
     if spec.box is not None:
         for label, dim in dims:
             if dim != len(spec.box):

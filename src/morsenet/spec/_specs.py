@@ -9,8 +9,8 @@ from typing import Any
 
 from ..datasets import DATASETS, Dataset, dataset_parameters, get_dataset
 from ..errors import MorsenetError
-from ..models import ModelConfig, config_from_dict
-from ..training import TrainConfig
+from ..models import ModelConfig, ResNetConfig, build_model, config_from_dict
+from ..training import Stage, TrainConfig, parse_stages
 from ._check import check_name, check_seed, expect
 
 
@@ -41,6 +41,8 @@ class ModelSpec:
     different configs on different data sets, `config` is the one on the first data set, `by_dataset` holds
     (label, config) for every data set, and `for_dataset(label)` gives the spec to train on that data set.
     `table` is the config table as written (after `--set`), used to write such a model back.
+    `stages` (studies only) is the staged training (`morsenet.training.Stage`; empty: one training run) and
+    `init` the hand-set parameters applied right after building (name -> nested lists; empty: none).
     """
 
     name: str
@@ -50,6 +52,8 @@ class ModelSpec:
     family: str = ""
     by_dataset: tuple[tuple[str, ModelConfig], ...] = ()
     table: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    stages: tuple[Stage, ...] = ()
+    init: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.family:
@@ -81,12 +85,58 @@ def train_keys(where: str, raw: Any, *, sweep: bool) -> dict[str, Any]:
     return raw
 
 
+# Hand-set parameters are checked against a model built at load time up to this many parameters (larger models
+# are checked when they are built, before training).
+_CHECK_BUILD_LIMIT = 1_000_000
+
+
+def _check_init_and_stages(where: str, config: ModelConfig, init: dict[str, Any], stages: tuple[Stage, ...]) -> None:
+    """Names and shapes of hand-set parameters (`init`, `set` stages), and inject stages against the config."""
+    for i, st in enumerate(stages):
+        if st.action != "inject":
+            continue
+        w = f"{where}.stages[{i}]"
+        if not isinstance(config, ResNetConfig):
+            raise MorsenetError(f"{w}: inject needs a ResNet (kind 'resnet'), not {config.kind!r}")
+        blocks, dim = config.blocks, config.input_dim
+        if st.block > blocks:
+            raise MorsenetError(f"{w}.block must be in 1..{blocks} (the model's blocks, 1-based), got {st.block}")
+        if len(st.x0) != dim:
+            raise MorsenetError(f"{w}.x0 must have {dim} numbers (the input dimension), got {len(st.x0)}")
+    tables = [(f"{where}.init", init)] + [(f"{where}.stages[{i}].parameters", st.values)
+                                          for i, st in enumerate(stages) if st.action == "set"]  # fmt: skip
+    named = [(f"{where}.stages[{i}].parameters", st.names) for i, st in enumerate(stages)
+             if st.action in ("freeze", "unfreeze")]  # fmt: skip
+    if not any(t for _, t in tables) and not named or config.n_parameters > _CHECK_BUILD_LIMIT:
+        return
+    from ..models import set_parameters
+
+    model = build_model(config, seed=0)
+    for w, values in tables:
+        if values:
+            set_parameters(model, values, what=w)
+    allowed = dict(model.named_parameters())
+    for w, names in named:
+        for n in names:
+            if n not in allowed:
+                raise MorsenetError(f"{w}: the model has no parameter {n!r}; allowed: {', '.join(allowed)}")
+
+
 def merged_train(where: str, base: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
     """`base` with `overrides`, checked; errors name `where`."""
     try:
         return replace(base, **overrides) if overrides else base
     except MorsenetError as err:
         raise MorsenetError(f"{where}: {err}") from None
+
+
+def check_train_for_model(where: str, train: TrainConfig, config: ModelConfig) -> None:
+    """Training settings that only some model kinds take, checked at load (before any folder is made)."""
+    if train.weight_bound is not None and config.kind != "resnet":
+        raise MorsenetError(
+            f"{where}: train.weight_bound bounds the residual blocks of a ResNet (rule R1), but the model is of "
+            f'kind {config.kind!r}; use kind = "resnet" or leave weight_bound unset'
+        )
 
 
 def parse_datasets(raw: Any, *, what: str, source: str, default_seed: int) -> tuple[DatasetSpec, ...]:
@@ -183,7 +233,20 @@ def parse_models(
             if sweep:
                 raise MorsenetError(f"{where}: seed is not used in sweeps (seeds come from seeds/seed_start)")
             check_seed(f"{where}.seed", seed)
+        raw_stages, init = table.pop("stages", None), table.get("init")
+        init = table.pop("init") if isinstance(init, dict) else {}  # a string `init` is the config's scheme
+        if sweep and (raw_stages is not None or init):
+            raise MorsenetError(
+                f"{where}: stages and hand-set init parameters are for studies, not sweeps; remove them"
+            )
+        stages: tuple[Stage, ...] = ()
+        if raw_stages is not None:
+            stages = parse_stages(f"{where}.stages", raw_stages, merged_train(f"{where}.train", base, overrides))
         configs = _resolve(where, name, table, datasets)
+        for c in dict.fromkeys(configs):
+            _check_init_and_stages(where, c, init, stages)
+            if not sweep:
+                check_train_for_model(where, merged_train(f"{where}.train", base, overrides), c)
         by_dataset: tuple[tuple[str, ModelConfig], ...] = ()
         if any(c != configs[0] for c in configs):
             if sweep:
@@ -191,5 +254,5 @@ def parse_models(
                     f"{where}: the data sets have different input dimensions; run one sweep per input dimension"
                 )
             by_dataset = tuple((d.label, c) for d, c in zip(datasets, configs))
-        out.append(ModelSpec(name, configs[0], overrides, seed, family, by_dataset, table))
+        out.append(ModelSpec(name, configs[0], overrides, seed, family, by_dataset, table, stages, init))
     return tuple(out)

@@ -9,6 +9,10 @@ once; `--quick` shrinks the checked values. Rules:
 * The keys are name, description, seed, train, snapshots, report, datasets, models; anything else is refused.
   `[report]` holds `box = [x0, x1, y0, y1]` (6 numbers for 3-D data) and `resolution = N`: the study's analysis
   box and grid (`Study.report`, a `ReportSpec`; None fields leave the defaults).
+* A model may have `stages` (staged training: training-setting overrides and actions inject / set / freeze /
+  unfreeze, see `morsenet.training._stages`) and `init` (a table of hand-set parameters, name = values, applied
+  right after building; a string `init` is the model config's initialisation scheme). `--quick` caps every
+  training stage's epochs like the model's own.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from ..training import TrainConfig
 from . import _toml
 
 _TOP_KEYS = ("name", "description", "seed", "train", "snapshots", "report", "datasets", "models")
-REPORT_KEYS = ("box", "resolution")
+REPORT_KEYS = ("box", "resolution", "levels", "probability_levels", "claims")
 
 __all__ = ["DatasetSpec", "ModelSpec", "ReportSpec", "Study", "bundled_studies", "load_study", "parse_study"]
 
@@ -94,6 +98,10 @@ class Study:
                 entry["seed"] = m.seed
             if m.train:
                 entry["train"] = dict(m.train)
+            if m.init:
+                entry["init"] = dict(m.init)
+            if m.stages:
+                entry["stages"] = [s.to_dict() for s in m.stages]
             out["models"].append(entry)
         return out
 
@@ -134,7 +142,10 @@ def shrink(study: Study) -> Study:
     """The checked `study` with the `--quick` limits (`morsenet.spec.QUICK`)."""
     models = []
     for m in study.models:
-        models.append(replace(m, train=quick_overrides(m.train, sweep=False)))
+        stages = tuple(
+            replace(s, train=quick_overrides(s.train, sweep=False)) if s.action == "train" else s for s in m.stages
+        )
+        models.append(replace(m, train=quick_overrides(m.train, sweep=False), stages=stages))
     return replace(
         study,
         train=quick_train(study.train, sweep=False),

@@ -23,7 +23,7 @@ from .._validation import FolderLock, atomic_write_bytes, atomic_write_text, mak
 from ..datasets import Dataset
 from ..errors import MorsenetError
 from ..models import count_parameters, read_checkpoint, save
-from ..training import train
+from ..training import StagedResult, train, train_staged
 from ._config import Study
 from ._folders import PARTIAL, Resumable, default_run_dir, load_resumable, run_dir_for
 
@@ -41,6 +41,11 @@ def _completed(old: Resumable, study: Study) -> dict[str, Any]:
         except MorsenetError:
             continue
         if study.snapshot_every and not ckpt.with_name(f"{name}.snapshots.pt").is_file():
+            continue
+        if (
+            any(m.stages and n == name for n, _, m in study.entries())
+            and not ckpt.with_name(f"{name}.stages.pt").is_file()
+        ):
             continue
         out[name] = entry
     return out
@@ -183,15 +188,30 @@ def _run(
                 return callback
 
             t0 = time.perf_counter()
-            result = train(
-                mspec.config,
-                data,
-                cfg,
-                seed=study.model_seed(mspec),
-                callback_factory=callback_factory,
-                progress=progress,
-                desc=name,
-            )
+            staged: StagedResult | None = None
+            if mspec.stages or mspec.init:  # staged training / hand-set start (see `training._stages`)
+                staged = train_staged(
+                    mspec.config,
+                    data,
+                    cfg,
+                    mspec.stages,
+                    seed=study.model_seed(mspec),
+                    init=mspec.init,
+                    callback_factory=callback_factory,
+                    progress=progress,
+                    desc=name,
+                )
+                result = staged.result
+            else:
+                result = train(
+                    mspec.config,
+                    data,
+                    cfg,
+                    seed=study.model_seed(mspec),
+                    callback_factory=callback_factory,
+                    progress=progress,
+                    desc=name,
+                )
             wall = time.perf_counter() - t0
             h = result.history
             meta = {
@@ -202,12 +222,17 @@ def _run(
                 "seed": result.seed,
                 "history": h.to_dict(),
                 "attempts": [a.to_dict() for a in result.attempts],
+                **({"staged": staged.meta()} if staged is not None else {}),
             }
             save(result.model, partial / "models" / f"{name}.pt", meta=meta)
             if result.seed in snapshots:
                 buf = io.BytesIO()
                 torch.save(snapshots[result.seed], buf)
                 atomic_write_bytes(partial / "models" / f"{name}.snapshots.pt", buf.getvalue())
+            if staged is not None and mspec.stages:  # the state at every stage boundary (before/after figures)
+                buf = io.BytesIO()
+                torch.save(staged.stages_file(), buf)
+                atomic_write_bytes(partial / "models" / f"{name}.stages.pt", buf.getvalue())
             metrics["models"][name] = {
                 "dataset": meta["dataset"],
                 "model": result.model.config(),
@@ -229,6 +254,9 @@ def _run(
                 "reached_threshold": result.reached_threshold,
                 "wall_time_s": round(wall, 3),
                 "checkpoint": f"models/{name}.pt",
+                **(
+                    {"injections": [t.to_dict() for t in staged.traces]} if staged is not None and staged.traces else {}
+                ),
             }
             manifest["seeds"]["models"][name] = [a.seed for a in result.attempts]
             manifest["wall_time_s"][name] = round(wall, 3)

@@ -3,6 +3,9 @@
 A sweep is a small composition of the spec layer (`morsenet.spec`): every value is checked there, at load,
 once; `--quick` shrinks the checked values. Rules: a data set's seed defaults to 0 (a sweep has no
 top-level `seed`; its seeds are the models'); every model has one config (one input dimension per sweep).
+Grids (`sweep._grid`): a `[[models]]` entry with `grid = {skip = [...], residual = [...]}` or `ratio = [...]`, a
+`[[training]]` entry with `grid = {weight_bound = {logspace = [lo, hi, n]}}`, expand into one entry per combination
+on the raw tables, before the usual checks.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ..spec import (
     apply_overrides,
     bundled_descriptions,
     check_name,
+    check_train_for_model,
     expect,
     merged_train,
     parse_datasets,
@@ -35,6 +39,7 @@ from ..spec import (
     train_keys,
 )
 from ..training import TrainConfig
+from ._grid import expand_grid_entries
 
 ANALYSES = ("spectra", "theory", "tunnel", "critical_points", "escape")
 # What a sweep runs when its file names no `analyses`: "escape" (the nearest critical point over growing radii,
@@ -46,6 +51,8 @@ ANALYSIS_LIMITS = {"tunnel_resolution": 2001, "tunnel_radii": 2000, "tunnel_angl
                    "critical_point_starts": 10000}  # fmt: skip
 # Seeds per cell: every seed is a row (the default sweep has 50); the seed list is built in memory.
 MAX_SEEDS = 100_000
+# Grid cells (data sets x models x training settings, grids expanded): each is a cell of seeds and a report line.
+MAX_CELLS = 2_000
 _TOP_KEYS = (
     "name",
     "description",
@@ -249,8 +256,15 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
             raise MorsenetError(f"analysis has no setting {key!r}; allowed: {', '.join(allowed)}")
     analysis = AnalysisSettings(**analysis_raw)
     datasets = parse_datasets(data.get("datasets", []), what="sweep", source=source, default_seed=0)
-    models = parse_models(data.get("models", []), datasets, what="sweep", base=train, sweep=True)
-    training = _training(data.get("training", [{"label": "default"}]), train)
+    raw_models = expand_grid_entries(data.get("models", []), what="models", name_key="name", ratio=True)
+    models = parse_models(raw_models, datasets, what="sweep", base=train, sweep=True)
+    raw_training = expand_grid_entries(data.get("training", [{"label": "default"}]), what="training", name_key="label")
+    training = _training(raw_training, train)
+    n_cells = len(datasets) * len(models) * len(training)
+    if n_cells > MAX_CELLS:
+        raise MorsenetError(
+            f"the sweep has {n_cells:,} cells (data sets x models x training settings); at most {MAX_CELLS:,}"
+        )
     dims = [(d.label, d.build().input_dim) for d in datasets]
     report = parse_report(data.get("report", {}), keys=REPORT_KEYS, dims=dims)
     sweep = SweepConfig(
@@ -270,7 +284,8 @@ def parse_sweep(data: dict[str, Any], *, source: str = "", quick: bool = False) 
     )
     for m in models:  # every merged training config must be valid
         for t in training:
-            merged_train(f"cell {datasets[0].label}/{m.name}/{t.label}", train, {**t.overrides, **m.train})
+            where = f"cell {datasets[0].label}/{m.name}/{t.label}"
+            check_train_for_model(where, merged_train(where, train, {**t.overrides, **m.train}), m.config)
     return shrink(sweep) if quick else sweep
 
 

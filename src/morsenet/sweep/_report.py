@@ -16,6 +16,7 @@ from .. import __version__
 from .. import plotting as P
 from .._validation import atomic_write_text
 from ..errors import MorsenetError
+from ..plotting._sweep import plot_sweep_ratio
 from ..report import Block, Bullets, Document, Figure, Paragraph, Section, Table, render_html
 from ._config import SweepConfig, load_sweep
 from ._summary import GroupSummary, bottleneck_comparisons, depth_trends, pct, rate_text, summarize
@@ -40,6 +41,17 @@ def _figures(groups: Sequence[GroupSummary], rows: Sequence[dict[str, Any]], tre
             "disk escapes through the ring (right; undecided models left out), with Wilson 95% intervals.",
         ),
     ]
+    ratio = plot_sweep_ratio(groups)
+    if ratio is not None:
+        out.append(
+            _figure(
+                ratio,
+                "Tunnel, success and tunnel width against the skip/residual ratio",
+                'Against eps/delta on a log axis, one curve per weight bound ("no bound": unconstrained training): '
+                "the tunnel rate (undecided models left out) and the success rate with Wilson 95% intervals, and the "
+                "median narrowest tunnel width of the models with a tunnel.",
+            )
+        )
     depth = P.plot_sweep_depth(rows)
     if depth is not None:
         caption = "Each dot is one model; lines join the medians of a family."

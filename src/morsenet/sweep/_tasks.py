@@ -19,8 +19,8 @@ from ..analysis._frame import geometry_frame
 from ..analysis._scalar_field import ScalarFn, as_scalar_field
 from ..datasets import Dataset, DiskRing, get_dataset
 from ..ensemble import train_ensemble
-from ..models import MorseModel, count_parameters
-from ..theory import predict
+from ..models import MorseModel, ResNetConfig, count_parameters
+from ..theory import predict, r1_ratio
 from ..training import TrainConfig
 from ._config import AnalysisSettings, Cell, SweepConfig
 
@@ -59,6 +59,7 @@ def _task(sweep: SweepConfig, cell: Cell, seeds: list[int], device: str) -> dict
         "batch_size": train.batch_size,
         "patience": train.patience,
         "threshold": train.threshold,
+        "weight_bound": train.weight_bound,
     }
     return {
         "cell": cell.id,
@@ -96,6 +97,7 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
         model = result.model(i)
         row = dict(task["coords"])
         row.update(describe_architecture(model))
+        row.update(skip_residual_columns(model))
         row.update(
             seed=seed,
             best_accuracy=h.best_accuracy,
@@ -128,6 +130,22 @@ def describe_architecture(model: MorseModel) -> dict[str, Any]:
         "batchnorm": spec.batchnorm,
         "activation": spec.activation,
         "n_params": count_parameters(model),
+    }
+
+
+def skip_residual_columns(model: MorseModel) -> dict[str, Any]:
+    """skip, residual, ratio = skip / residual (None for non-ResNets or residual 0), rule R1's ratio of the trained,
+    BatchNorm-folded weights (`theory.r1_ratio`) and whether R1 holds (ratio < 1; None where R1 does not apply)."""
+    spec = model.spec
+    if not isinstance(spec, ResNetConfig):
+        return {"skip": None, "residual": None, "ratio": None, "r1_ratio": None, "r1_holds": None}
+    r1 = r1_ratio(model)
+    return {
+        "skip": spec.skip,
+        "residual": spec.residual,
+        "ratio": spec.skip / spec.residual if spec.residual != 0 else None,
+        "r1_ratio": r1,
+        "r1_holds": None if r1 is None else bool(r1 < 1),
     }
 
 

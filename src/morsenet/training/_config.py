@@ -47,17 +47,26 @@ class TrainConfig:
             set (recorded as `selection: "test"`).
         val_seed: seed of the validation split (the same for every attempt and every ensemble member).
         restore: "best" (default) restores the state of the best epoch; "last" keeps the last epoch's state
-            (the companion code's 1-D protocol; patience still stops early when > 0).
-        weight_bound: B > 0 keeps the spectral norm of every residual block's effective (BatchNorm-folded) weight
-            at most B after each optimiser step (see the README: how BatchNorm is handled); None: unbounded.
+            (the companion code's 1-D protocol; patience still stops early when > 0). `History.best_epoch` is
+            the kept epoch either way, and `train`'s attempt choice and threshold read its score.
+        weight_bound: B > 0 keeps the spectral norm of every residual block's effective (eval-mode,
+            BatchNorm-folded) weight at most B after each optimiser step; None: unbounded. Without BatchNorm a
+            block weight W_k above B is scaled by B / ||W_k||_2. With BatchNorm the folded weight
+            `diag(gamma / sqrt(running_var + eps)) W_k` does not depend on the scale of W_k in training (the
+            batch statistics renormalise it), so gamma (and the folded map with it) is scaled by
+            B / ||folded W_k||_2, with the running statistics of that step. Frozen parameters (requires_grad
+            False) are left alone. ResNets only: training another kind with a bound is a MorsenetError.
         input_gradient_penalty: e in [0, 1): the loss becomes `(1 - e) L + e * P`, P the mean over the batch of
-            the `penalty_norm` norm of the input gradient of the per-point loss ("double backprop"); 0: off.
-        penalty_norm: "l2" or "l1", the norm of the input-gradient penalty.
+            the squared l2 norm ("l2") or the l1 norm ("l1") of each point's input gradient of the summed
+            per-point loss ("double backprop"); 0: off.
+        penalty_norm: "l2" (squared l2 norm) or "l1", the norm of the input-gradient penalty.
         adversarial: a in [0, 1): the loss becomes `(1 - a) L(x) + a L(x_adv)`, x_adv the FGSM point
-            `x + adversarial_epsilon * sign(grad_x L)`; 0: off.
+            `x + adversarial_epsilon * sign(grad_x L)` (detached; its forward pass leaves BatchNorm's running
+            statistics alone); 0: off. With both on: `(1 - e) [(1 - a) L(x) + a L(x_adv)] + e * P`, P from the
+            clean points' input gradient (the one whose sign gives x_adv).
         adversarial_epsilon: the FGSM step size (> 0), in input units.
-        l2_penalty: lambda >= 0: adds `lambda * sum of squared parameters` to the loss (BatchNorm affine
-            parameters included); 0: off.
+        l2_penalty: lambda >= 0: adds `lambda * sum of squared trainable parameters` to the loss (BatchNorm
+            affine parameters included); 0: off.
     """
 
     epochs: int = 300

@@ -32,11 +32,21 @@ class History:
         train_loss: mean minibatch loss per epoch.
         test_loss: loss on the test set after each epoch.
         test_accuracy: test accuracy after each epoch (classification; empty for regression).
-        best_epoch: epoch (0-based) whose state was restored.
+        best_epoch: epoch (0-based) whose state was kept: the best one (`TrainConfig.restore = "best"`), or the
+            last one run (`restore = "last"`); the attempt's choice and threshold read this epoch's score.
         stopped_early: whether patience ran out before `epochs`.
         val_loss, val_accuracy: loss and accuracy on the validation part after each epoch, when the data have
             one (`TrainConfig.val_fraction > 0`); empty otherwise. They, not the test numbers, then choose
             `best_epoch`, stop early and decide the threshold.
+        loss_terms: per-epoch mean over the minibatches of each loss term's raw (unweighted) value, by name:
+            "data" (the clean data loss), "adversarial" (the loss at the FGSM points), "input_gradient" (the
+            input-gradient penalty), "l2" (the sum of squared trainable parameters); filled only when some term
+            beyond "data" is on (`TrainConfig.loss_terms`). `train_loss` is the minimised total.
+        r1_ratio: rule R1's ratio `|residual| * Lip(act) * max_k ||W_k||_2 / |skip|` (`morsenet.theory.r1_ratio`,
+            BatchNorm folded) after each epoch, for ResNets with skip != 0; empty otherwise.
+        stages: the stage marks of a staged training (empty for one stage).
+        loss_weights: the weight of each term of `loss_terms` in the minimised loss (the sum over terms of
+            weight * raw value is the total); empty when `loss_terms` is.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -49,6 +59,7 @@ class History:
     loss_terms: dict[str, list[float]] = field(default_factory=dict)
     r1_ratio: list[float] = field(default_factory=list)
     stages: list[StageMark] = field(default_factory=list)
+    loss_weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def selection(self) -> str:
@@ -95,6 +106,8 @@ class History:
             out["val_accuracy"] = self.val_accuracy
         if self.loss_terms:
             out["loss_terms"] = self.loss_terms
+        if self.loss_weights:
+            out["loss_weights"] = self.loss_weights
         if self.r1_ratio:
             out["r1_ratio"] = self.r1_ratio
         if self.stages:
@@ -114,4 +127,5 @@ class History:
             {str(k): list(v) for k, v in (d.get("loss_terms") or {}).items()},
             list(d.get("r1_ratio", [])),
             [StageMark.from_dict(s) for s in d.get("stages", [])],
+            {str(k): float(v) for k, v in (d.get("loss_weights") or {}).items()},
         )

@@ -15,8 +15,11 @@ from torch import Tensor, nn
 from .._validation import Seed, as_dtype, as_generator, intra_op_threads
 from ..datasets import Dataset
 from ..models import ModelConfig, MorseModel, build_model
+from ..theory import r1_ratio
 from ._config import TrainConfig
 from ._history import History
+from ._penalties import Forward, loss_weights, training_loss
+from ._weight_bound import check_weight_bound, project_weights
 
 Callback = Callable[[int, nn.Module, "History"], None]
 
@@ -51,6 +54,13 @@ def fit(
 ) -> History:
     """Train `model` in place on `data` and restore its best state (highest accuracy; lowest MSE).
 
+    `config.restore = "last"` keeps the last epoch's state instead (`History.best_epoch` is then the last
+    epoch run: always the kept epoch). `config.weight_bound` projects every residual block's effective weight
+    onto spectral norm <= B after each optimiser step (`project_weights`; ResNets only: another kind is a
+    MorsenetError). The loss terms of `config.loss_terms` are added as `training_loss` says, and their raw
+    per-epoch means go to `History.loss_terms`. For ResNets with skip != 0, `History.r1_ratio` gets
+    `morsenet.theory.r1_ratio(model)` after each epoch (eval mode).
+
     The best epoch is chosen (and patience counted) on the data's validation part when it has one, or when
     `config.val_fraction > 0` (then split off the training points by `with_validation(config.val_fraction,
     seed=config.val_seed)`: the same split whatever `seed`); otherwise on the test set, as the prototype did.
@@ -83,22 +93,40 @@ def _fit(
     val = None if data.x_val is None or data.y_val is None else (data.x_val.to(dtype), data.y_val.to(dtype))
     criterion = loss_fn(data.task)
     classify = data.task == "classification"
+    if config.weight_bound is not None:
+        check_weight_bound(model)
+    terms = config.loss_terms
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     history = History()
+    if terms:
+        history.loss_weights = loss_weights(config)
+        history.loss_terms = {name: [] for name in history.loss_weights}
     best_score, best_state, stale = -float("inf"), None, 0
     epochs = progress_bar(range(config.epochs), progress, desc)
     for epoch in epochs:
         model.train()
         perm = torch.randperm(x.shape[0], generator=gen)
         total, count = 0.0, 0
+        sums = dict.fromkeys(history.loss_terms, 0.0)
         for sl in batch_slices(x.shape[0], config.batch_size):
             idx = perm[sl]
-            loss = criterion(model(x[idx]), y[idx])
+            if terms:
+                parts = training_loss(_module_forward(model), x[idx], y[idx], data.task, config,
+                                      lambda: _squared_parameters(model))  # fmt: skip
+                loss = parts.total
+                for name, value in parts.raw.items():
+                    sums[name] += float(value.detach())
+            else:
+                loss = criterion(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if config.weight_bound is not None:
+                project_weights(model, config.weight_bound)
             total, count = total + float(loss.detach()), count + 1
         history.train_loss.append(total / count)
+        for name, part_sum in sums.items():
+            history.loss_terms[name].append(part_sum / count)
         model.eval()
         with torch.no_grad():
             logits = model(xt)
@@ -110,15 +138,23 @@ def _fit(
                 history.val_loss.append(float(criterion(val_logits, val[1])))
                 if classify:
                     history.val_accuracy.append(accuracy(val_logits, val[1]))
+        ratio = r1_ratio(model)
+        if ratio is not None:
+            history.r1_ratio.append(ratio)
         if val is not None:
             score = history.val_accuracy[-1] if classify else -history.val_loss[-1]
         else:
             score = history.test_accuracy[-1] if classify else -history.test_loss[-1]
-        if score > best_score:
-            best_score, best_state, stale = score, copy.deepcopy(model.state_dict()), 0
-            history.best_epoch = epoch
+        improved = score > best_score
+        if improved:
+            best_score, stale = score, 0
         else:
             stale += 1
+        if config.restore == "last":
+            history.best_epoch = epoch  # the kept epoch: the last one run
+        elif improved:
+            best_state = copy.deepcopy(model.state_dict())
+            history.best_epoch = epoch
         if callback is not None:
             callback(epoch, model, history)
         if hasattr(epochs, "set_postfix"):
@@ -131,10 +167,37 @@ def _fit(
             break
     if hasattr(epochs, "close"):
         epochs.close()
-    assert best_state is not None  # the first epoch always improves on -inf
-    model.load_state_dict(best_state)
+    if config.restore == "best":
+        assert best_state is not None  # the first epoch always improves on -inf
+        model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _module_forward(model: nn.Module) -> Forward:
+    """`training_loss`'s forward for one module: `update_statistics=False` keeps BatchNorm's running statistics."""
+
+    def forward(x: Tensor, update_statistics: bool) -> Tensor:
+        if update_statistics:
+            return model(x)
+        # The training forward on copies of the buffers: BatchNorm updates (and counts) the copies only.
+        params: dict[str, Tensor] = dict(model.named_parameters())
+        buffers = {k: b.clone() for k, b in model.named_buffers()}
+        if isinstance(model, MorseModel):
+            return model.stacked_forward(params, buffers, x, True)
+        return torch.func.functional_call(model, {**params, **buffers}, (x,))
+
+    return forward
+
+
+def _squared_parameters(model: nn.Module) -> Tensor:
+    """The sum of squares of the trainable parameters (the L2 term)."""
+    total: Tensor | None = None
+    for p in model.parameters():
+        if p.requires_grad:
+            s = p.square().sum()
+            total = s if total is None else total + s
+    return total if total is not None else torch.zeros(())
 
 
 def validation_split(data: Dataset, config: TrainConfig) -> Dataset:
