@@ -120,8 +120,12 @@ CASES = [
     ("threshold-nan", {}, [*RUN, "--set", "train.threshold=nan"], "train.threshold"),
     # --- training settings that only some model kinds take, refused at load
     ("weight-bound-mlp", {}, [*RUN, "--set", "train.weight_bound=1"], "weight_bound"),
-    ("sweep-weight-bound-mlp", {"w.toml": TINY_SWEEP},
-     ["sweep", "w.toml", "--out", "sw", "--set", "train.weight_bound=1"], "weight_bound"),  # fmt: skip
+    (
+        "sweep-weight-bound-mlp",
+        {"w.toml": TINY_SWEEP},
+        ["sweep", "w.toml", "--out", "sw", "--set", "train.weight_bound=1"],
+        "weight_bound",
+    ),  # fmt: skip
     ("skip-nan", {}, [*RUN, "--set", "models.resnet_node.skip=nan"], "skip"),
     ("residual-inf", {}, [*RUN, "--set", "models.resnet_node.residual=inf"], "residual"),
     ("node-T-inf", {"s.toml": NODE_STUDY}, ["run", "s.toml", "--out", "run"], "T"),
