@@ -15,7 +15,7 @@ def test_defaults_are_the_width3_mlp_on_circles():
     assert s.data.name == "circles" and s.data.x.shape == (1000, 2)
     assert s.train.max_attempts == 1 and s.train.threshold is None and s.train.patience == 0
     assert s.values == dict(sorted(DEFAULTS.items()))
-    assert s.view == {"map": "gradient_norm"}
+    assert s.view == {"map": "gradient_norm", "layer": "0"}
 
 
 def test_values_are_read_as_toml_reads_them():
@@ -121,3 +121,11 @@ def test_options_lists_every_2d_generator_and_kind():
     assert "skip" in o["kinds"]["resnet"] and "input_dim" not in o["kinds"]["resnet"]
     for kind, defaults in o["kind_defaults"].items():
         assert parse_settings({"kind": kind, **defaults}).config.kind == kind
+
+
+def test_view_layer_is_a_small_integer():
+    assert parse_settings({"v.map": "min_sv", "v.layer": "3"}).view == {"map": "min_sv", "layer": "3"}
+    assert parse_settings({}).view["layer"] == "0"
+    for bad in ("-1", "x", "1.5", "100000"):
+        with pytest.raises(MorsenetError, match="v.layer must be an integer"):
+            parse_settings({"v.layer": bad})

@@ -55,6 +55,21 @@ def test_fast_view_shapes_and_ranges(kind):
     assert [s["name"] for s in view["spectra"]] == ["layer 1", "layer 2", "readout"]
 
 
+@pytest.mark.parametrize("layer, shown", [(0, 3), (1, 1), (2, 2), (3, 3), (99, 3)])
+def test_layer_slider_picks_the_hidden_layer_of_the_singular_value_maps(layer, shown):
+    model = build_model({"kind": "mlp", "widths": [2, 2, 2, 2, 1]}, seed=1).eval()
+    box = ((-1.0, 1.0), (-1.0, 1.0))
+    second = _views.fast_view(model, box, "max_sv", layer)["second"]
+    assert second["layer"] == shown and second["n_layers"] == 3 and f"(layer {shown} of 3)" in second["label"]
+    # the prefix map's own largest singular value: x -> h_k of a 2-width chain (an independent Jacobian per point)
+    x = torch.tensor([0.3, -0.2])
+    jac = torch.autograd.functional.jacobian(lambda p: model.hidden(p[None], shown)[0], x)
+    top = float(torch.linalg.svdvals(jac)[0])
+    grid = jacobian_grid(model, box, _views.MAP_RESOLUTION, layer=shown)
+    assert second["hi"] == pytest.approx(float(torch.log10(grid.max_singular_value.double()).max()), rel=1e-5)
+    assert top <= 10 ** second["hi"] * (1 + 1e-4)
+
+
 def _minimum_at_origin():
     """f(x) = -sum_k tanh(w_k . x + b) with three unit w_k at 120 degrees: grad f(0) = 0 by symmetry and
     Hess f(0) = -tanh''(b) * (3/2) I, positive definite for b > 0: a non-degenerate minimum at the origin."""

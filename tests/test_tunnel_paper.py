@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import replace
@@ -126,3 +127,28 @@ def test_quick_tunnel_paper_sweep_trains_the_bundled_cases(tmp_path):
     for r in result.rows:
         assert (r["skip"], r["residual"], r["ratio"], r["weight_bound"]) == (1.0, 0.1, 10.0, None)
         assert isinstance(r["r1_ratio"], float) and r["r1_holds"] == (r["r1_ratio"] < 1)
+
+
+def test_quick_tunnel_paper_study_runs_and_reports_r1_and_the_claims(tmp_path):
+    """`morsenet run tunnel_paper --quick` trains all 14 runs from the bundled file (tiny data, 3 epochs); the
+    report is then built for two of them (the neural-ODE regime the companion's claim is about, and the standard
+    ResNet), which keeps the test short: every model's report costs seconds of critical-point search."""
+    from morsenet.cli import main
+
+    out = tmp_path / "tp"
+    args = ["run", "tunnel_paper", "--quick", "--no-report", "--quiet", "--out", str(out),
+            "--set", "datasets.circles.n_samples=200", "--set", "datasets.xor.n_samples=200",
+            "--set", "train.epochs=3"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["models"]) == 14
+    node = metrics["models"]["circles-node_regime"]
+    assert node["model"]["init"] == "xavier_normal" and node["dataset"]["params"]["standardize"] == "all"
+    keep = ("circles-node_regime", "circles-standard")
+    metrics["models"] = {k: v for k, v in metrics["models"].items() if k in keep}
+    (out / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["report", str(out), "--resolution", "24", "--quiet"]) == 0
+    html = (out / "report.html").read_text()
+    assert "Claims checked" in html and "neural-ODE regime shows the tunnel" in html
+    assert html.count("(ratio ") >= 2  # the R1 line of both ResNets, read off their folded weights
+    assert (out / "figures" / "circles-node_regime" / "level_sets.png").is_file()

@@ -95,7 +95,7 @@ class Session:
         self._last_snapshot = 0.0
         self._snapshot = self._copy_state(model)
         self._curves: tuple[list[float], list[float], list[float]] = ([], [], [])
-        self._view_cache: tuple[tuple[int, str], dict[str, Any]] | None = None
+        self._view_cache: tuple[tuple[int, str, int], dict[str, Any]] | None = None
         self.analysis: dict[str, Any] | None = None
         self._analysis_key: tuple[int, int] | None = None  # (generation, version) analysed
         self.generation = getattr(self, "generation", -1) + 1
@@ -220,13 +220,13 @@ class Session:
         self.touch()
         with self._view_lock:
             generation, version, _, snapshot = self._state()
-            map_kind = self.settings.view["map"]
-            key = (version, map_kind)
+            map_kind, layer = self.settings.view["map"], int(self.settings.view["layer"])
+            key = (version, map_kind, layer)
             if self._view_cache is not None and self._view_cache[0] == key:
                 maps = self._view_cache[1]
             else:
                 self._view_model.load_state_dict(snapshot)
-                maps = _views.fast_view(self._view_model, self.box, map_kind)
+                maps = _views.fast_view(self._view_model, self.box, map_kind, layer)
                 self._view_cache = (key, maps)
         with self._lock:
             curves = _views.curves_payload(*self._curves)

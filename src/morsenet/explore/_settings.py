@@ -28,7 +28,10 @@ from ..training import TrainConfig
 EXPLORE_DATASETS = tuple(n for n in DATASETS if n not in ("square_1d", "cube_ball_shell", "noisy_spheres"))
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "patience")
 MAPS = ("gradient_norm", "min_sv", "max_sv", "logit")
-VIEW_DEFAULTS = {"map": "gradient_norm"}
+VIEW_DEFAULTS = {"map": "gradient_norm", "layer": "0"}
+# The singular-value maps' layer: 0 is the last hidden representation, k the representation after layer k (a
+# layer slider; values past the model's layers are clamped to its last, and the map's label says which it shows).
+MAX_VIEW_LAYER = 1000
 # Guards against a typo freezing the machine (the study layer allows far more for batch runs).
 MAX_SAMPLES = 20_000
 MAX_EPOCHS = 100_000
@@ -215,6 +218,12 @@ def _view(values: dict[str, str]) -> dict[str, str]:
             view[key[2:]] = text
     if view["map"] not in MAPS:
         raise MorsenetError(f"v.map must be one of {', '.join(MAPS)}, got {view['map']!r}")
+    layer = view["layer"]
+    if not layer.isdigit() or not 0 <= int(layer) <= MAX_VIEW_LAYER:
+        raise MorsenetError(
+            f"v.layer must be an integer from 0 (the last hidden layer) to {MAX_VIEW_LAYER}, got {layer!r}"
+        )
+    view["layer"] = str(int(layer))
     return view
 
 

@@ -109,10 +109,10 @@ def _log_map(kind: str, label: str, field: Tensor) -> dict[str, Any]:
     return {"kind": kind, "label": label, "lo": lo, "hi": hi, "log": True, "values": encode(logv, lo, hi)}
 
 
-def maps(model: MorseModel, box: Any, kind: str) -> tuple[Tensor, dict[str, Any]]:
+def maps(model: MorseModel, box: Any, kind: str, layer: int = 0) -> tuple[Tensor, dict[str, Any]]:
     """The logits on the grid and the chosen second map: log10 |grad f|; log10 of the min or max singular value
-    of the input Jacobian of the last hidden representation x -> h_L (the map the read-out sees; a rank
-    collapse shows as a dark min); or the logit itself (drawn as level sets)."""
+    of the input Jacobian of a hidden representation x -> h_k (`layer` k; 0 or past the last: the last one, the
+    map the read-out sees; a rank collapse shows as a dark min); or the logit itself (drawn as level sets)."""
     dtype = next(model.parameters()).dtype
     points = grid_points(*grid_axes(box, MAP_RESOLUTION, dtype))
     if kind == "gradient_norm":
@@ -123,10 +123,16 @@ def maps(model: MorseModel, box: Any, kind: str) -> tuple[Tensor, dict[str, Any]
         lo, hi = float(logits.min()), float(logits.max())
         return logits, {"kind": kind, "label": "logit (level sets)", "lo": lo, "hi": hi, "log": False,
                         "values": encode(logits, lo, hi)}  # fmt: skip
-    jac = jacobian_grid(model, box, MAP_RESOLUTION, layer=model.n_layers)
+    k = model.n_layers if layer <= 0 else min(layer, model.n_layers)
+    jac = jacobian_grid(model, box, MAP_RESOLUTION, layer=k)
     which = "min" if kind == "min_sv" else "max"
     field = jac.min_singular_value if kind == "min_sv" else jac.max_singular_value
-    return logits, _log_map(kind, f"log10 {which} singular value of the Jacobian of x -> h_L", field)
+    name = "h_L" if k == model.n_layers else f"h_{k}"
+    out = _log_map(
+        kind, f"log10 {which} singular value of the Jacobian of x -> {name} (layer {k} of {model.n_layers})", field
+    )
+    out["layer"], out["n_layers"] = k, model.n_layers
+    return logits, out
 
 
 def spectra_payload(model: MorseModel) -> list[dict[str, Any]]:
@@ -137,9 +143,10 @@ def spectra_payload(model: MorseModel) -> list[dict[str, Any]]:
     ]
 
 
-def fast_view(model: MorseModel, box: Any, map_kind: str) -> dict[str, Any]:
-    """Decision map (probabilities), second map and weight spectra of `model` (in eval mode)."""
-    logits, second = maps(model, box, map_kind)
+def fast_view(model: MorseModel, box: Any, map_kind: str, layer: int = 0) -> dict[str, Any]:
+    """Decision map (probabilities), second map (of hidden layer `layer`, 0: the last) and weight spectra of
+    `model` (in eval mode)."""
+    logits, second = maps(model, box, map_kind, layer)
     return {
         "resolution": MAP_RESOLUTION,
         "box": [list(b) for b in box],

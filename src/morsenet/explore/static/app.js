@@ -95,6 +95,11 @@ function render(view) {
   boundary.dataset.epoch = view.epoch;
   drawSecond($("#second"), view);
   $("#second-label").textContent = view.second.label;
+  if (view.second.n_layers) {  // the layer slider spans the model's hidden layers (0: the last)
+    const slider = $("#f-layer");
+    slider.max = String(view.second.n_layers);
+    $("#f-layer-value").textContent = slider.value === "0" ? `last (${view.second.n_layers})` : slider.value;
+  }
   drawCurves($("#curves"), view.curves);
   drawSpectra($("#spectra"), view.spectra);
   renderAnalysis(view);
