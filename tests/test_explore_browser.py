@@ -88,6 +88,19 @@ def test_width2_has_no_critical_point_width3_has_one_and_the_url_round_trips(ser
     assert _attr(page, "#tunnel", "data-status") in ("tunnel", "no_inner_region")
     page.screenshot(path=str(tmp_path / "width2.png"))
 
+    # the layer slider: the min singular value of x -> h_2 of the three hidden layers, a view-only change
+    kept = _attr(page, "#boundary", "data-generation")
+    page.select_option("#f-map", "min_sv")
+    _wait(page, "() => document.querySelector('#second-label').textContent.includes('(layer 3 of 3)')")
+    assert _attr(page, "#f-layer", "max") == "3"
+    page.evaluate(
+        """() => { const s = document.querySelector('#f-layer'); s.value = '2';
+                   s.dispatchEvent(new Event('change', { bubbles: true })); }"""
+    )
+    _wait(page, "() => document.querySelector('#second-label').textContent.includes('(layer 2 of 3)')")
+    assert "v.layer=2" in page.url and page.text_content("#f-layer-value") == "2"
+    assert _attr(page, "#boundary", "data-generation") == kept  # the same trained model, only the view changed
+
     # width 3: change the widths in the form; train until the analysis shows a critical point (time limit 90 s)
     generation = int(_attr(page, "#boundary", "data-generation"))
     page.fill("#f-m-widths", "2,3,3,1")

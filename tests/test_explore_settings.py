@@ -129,3 +129,10 @@ def test_view_layer_is_a_small_integer():
     for bad in ("-1", "x", "1.5", "100000"):
         with pytest.raises(MorsenetError, match="v.layer must be an integer"):
             parse_settings({"v.layer": bad})
+
+
+def test_a_default_written_out_or_left_out_is_the_same_model():
+    short = parse_settings({"m.widths": "2,2,1", "t.lr": "0.02"})
+    full = parse_settings({**short.values, "d.disk_radius": "0.3", "m.activation": "tanh", "v.map": "min_sv"})
+    assert full.training_key() == short.training_key()
+    assert parse_settings({**short.values, "d.disk_radius": "0.25"}).training_key() != short.training_key()

@@ -10,6 +10,7 @@ exactly what `morsenet run` refuses, with the same messages, and "export study" 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,9 +118,16 @@ class Settings:
     def query(self) -> str:
         return urlencode(self.values, safe=",")
 
-    def training_key(self) -> tuple[tuple[str, str], ...]:
-        """Everything but the view choices: two settings with the same key train the same model."""
-        return tuple(sorted((k, v) for k, v in self.values.items() if not k.startswith("v.")))
+    def training_key(self) -> str:
+        """Everything but the view choices, resolved: two settings with the same key train the same model.
+
+        The data set's parameters with every default filled in, the model config, the training settings and the
+        seed, not the raw form values: a URL that leaves out a default and a form that lists it describe the same model, so a
+        view-only change after the first page load keeps training (it restarted it before)."""
+        d = self.study.datasets[0]
+        data = {**dataset_parameters(d.name), **d.params}
+        return json.dumps([d.name, data, self.config.to_dict(), self.train.to_dict(), self.seed], sort_keys=True,
+                          default=str)  # fmt: skip
 
     def export_toml(self) -> str:
         """The study file that `morsenet run` trains this model from (same data, config, settings and seed)."""
