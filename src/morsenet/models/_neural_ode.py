@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from .._validation import Seed
 from ..errors import MorsenetError
 from ._common import fold, init_generator, linear_init, seeded_init
-from ._config import ADAPTIVE_SOLVERS, AUGMENTATIONS, FIXED_SOLVERS, VECTOR_FIELDS, NeuralODEConfig
+from ._ode_config import ADAPTIVE_SOLVERS, AUGMENTATIONS, FIXED_SOLVERS, VECTOR_FIELDS, NeuralODEConfig
 from ._protocol import AffineMap, MorseModel, Params, affine, enter, leave, linear, logits_of, piece
 
 __all__ = ["ADAPTIVE_SOLVERS", "AUGMENTATIONS", "FIXED_SOLVERS", "VECTOR_FIELDS", "NeuralODE"]
