@@ -273,6 +273,8 @@ def tunnel_analysis_3d(
     surface[[0, -1], :, :] = surface[:, [0, -1], :] = surface[:, :, [0, -1]] = True
     touches = bool((comp & surface).any())
     reach = float(radius[comp].max())
-    verdict, cert, reason = certify_component(call, nodes.numpy(), comp, surface, centre.numpy(), box_t, thr, spacing, start, h)
+    verdict, cert, reason = certify_component(
+        call, nodes.numpy(), comp, surface, centre.numpy(), box_t, thr, spacing, start, h
+    )
     return Tunnel3D(verdict, touches_surface=touches, component_size=int(comp.sum()), reach_radius=reach,
                     certificate=cert, undecided_reason=reason, **common)  # type: ignore[arg-type]  # fmt: skip

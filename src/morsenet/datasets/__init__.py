@@ -48,6 +48,8 @@ OWN_GEOMETRY = {
     "cube_ball_shell": "r_ball, r_inner, r_outer",
     "noisy_spheres": "inner_sphere, outer_sphere, noise",
 }
+# Generators whose points always have one dimension (the others are 2-D, or take `dim`/a file's columns).
+FIXED_DIM = {"square_1d": 1, "cube_ball_shell": 3, "noisy_spheres": 3}
 # The prototype's names of the circles' radii, still read (and written as the new names).
 CIRCLES_OLD_KEYS = {"inner_radius": 0.5, "buffer": 0.2, "outer_radius": 1.0}
 
@@ -154,6 +156,7 @@ def get_dataset(name: str, **params: Any) -> Dataset:
 
 __all__ = [
     "DATASETS",
+    "FIXED_DIM",
     "DECLARES_GEOMETRY",
     "GEOMETRY_KEYS",
     "MAX_SAMPLES",

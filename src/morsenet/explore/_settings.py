@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ..datasets import DATASETS, Dataset, dataset_parameters
+from ..datasets import DATASETS, FIXED_DIM, Dataset, dataset_parameters
 from ..errors import MorsenetError
 from ..models import CONFIGS, ModelConfig, model_parameters
 from ..study import Study, parse_study
 from ..training import TrainConfig
 
-# Data sets the explorer offers: 2-D classification only (square_1d is 1-D regression, cube_ball_shell and
-# noisy_spheres are 3-D; spheres needs dim 2).
-EXPLORE_DATASETS = tuple(n for n in DATASETS if n not in ("square_1d", "cube_ball_shell", "noisy_spheres"))
+# Data sets the explorer offers: 2-D classification only (not the 1-D and 3-D generators; spheres needs dim 2).
+EXPLORE_DATASETS = tuple(n for n in DATASETS if FIXED_DIM.get(n, 2) == 2)
 TRAIN_KEYS = ("epochs", "lr", "batch_size", "patience")
 MAPS = ("gradient_norm", "min_sv", "max_sv", "logit")
 VIEW_DEFAULTS = {"map": "gradient_norm", "layer": "0"}

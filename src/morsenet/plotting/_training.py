@@ -51,6 +51,23 @@ def _series(values: list[float]) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def _epoch_axes(ax: Any, ylabel: str, title: str) -> Any:
+    """The common finish of a per-epoch curve: axis labels, a dashed grid, the legend and the title."""
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", ls="--", lw=0.4)
+    ax.legend(fontsize=7)
+    set_title(ax, title)
+    return ax
+
+
+def _placeholder(ax: Any, text: str) -> Any:
+    """An axis that says what is missing instead of drawing an empty plot."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return ax
+
+
 def plot_loss(history: History, ax: Any = None, *, log: bool = True, title: str | None = None) -> Any:
     """Train and test loss per epoch (a `History`), best epoch marked."""
     ax = new_axes(ax, figsize=(5.5, 3.5))
@@ -64,12 +81,7 @@ def plot_loss(history: History, ax: Any = None, *, log: bool = True, title: str 
         ax.axvline(best + 1, color="0.5", ls="--", lw=0.8, label=f"best epoch {best + 1}")
     if log and len(train) and np.all(train > 0) and (not len(test) or np.all(test > 0)):
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.grid(True, which="both", ls="--", lw=0.4)
-    ax.legend(fontsize=7)
-    set_title(ax, title or "loss")
-    return ax
+    return _epoch_axes(ax, "loss", title or "loss")
 
 
 def plot_accuracy(history: History, ax: Any = None, *, title: str | None = None) -> Any:
@@ -77,9 +89,7 @@ def plot_accuracy(history: History, ax: Any = None, *, title: str | None = None)
     ax = new_axes(ax, figsize=(5.5, 3.5))
     acc = _series(history.test_accuracy)
     if not len(acc):
-        ax.text(0.5, 0.5, "no accuracy (regression)", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return ax
+        return _placeholder(ax, "no accuracy (regression)")
     ax.plot(np.arange(1, len(acc) + 1), acc, color="C2", label="test accuracy")
     best = history.best_epoch
     if best is not None and 0 <= best < len(acc):
@@ -119,9 +129,7 @@ def plot_loss_terms(history: History, ax: Any = None, *, title: str | None = Non
     ax = new_axes(ax, figsize=(5.5, 3.5))
     parts = loss_contributions(history)
     if not parts:
-        ax.text(0.5, 0.5, "plain data loss (no other loss terms)", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return ax
+        return _placeholder(ax, "plain data loss (no other loss terms)")
     total = _series(history.train_loss)
     ax.plot(np.arange(1, len(total) + 1), total, color="black", lw=1.6, label="total (minimised)")
     for k, (name, values) in enumerate(parts.items()):
@@ -130,12 +138,7 @@ def plot_loss_terms(history: History, ax: Any = None, *, title: str | None = Non
         ax.plot(np.arange(1, len(values) + 1), values, color=f"C{k}", lw=1.0, ls="--" if k % 2 else "-", label=label)
     if all(np.all(v > 0) for v in (total, *parts.values())):
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("weighted contribution to the loss")
-    ax.grid(True, which="both", ls="--", lw=0.4)
-    ax.legend(fontsize=7)
-    set_title(ax, title or "loss decomposition")
-    return ax
+    return _epoch_axes(ax, "weighted contribution to the loss", title or "loss decomposition")
 
 
 def plot_r1_ratio(
@@ -152,10 +155,7 @@ def plot_r1_ratio(
     ax = new_axes(ax, figsize=(5.5, 3.5))
     ratio = _series(history.r1_ratio)
     if not len(ratio):
-        ax.text(0.5, 0.5, "no R1 ratio (not a ResNet with skip != 0)", ha="center", va="center",
-                transform=ax.transAxes)  # fmt: skip
-        ax.set_axis_off()
-        return ax
+        return _placeholder(ax, "no R1 ratio (not a ResNet with skip != 0)")
     epochs = np.arange(1, len(ratio) + 1)
     ax.plot(epochs, ratio, color="C4", marker="." if len(ratio) < 40 else None, label="R1 ratio")
     ax.axhline(1.0, color="black", lw=1.0, label="1: R1 holds below")
@@ -165,9 +165,4 @@ def plot_r1_ratio(
     lo, hi = float(ratio.min()), max(float(ratio.max()), 1.0)
     if lo > 0 and hi / lo > 10:  # a log scale only where the ratio spans more than a decade
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("R1 ratio")
-    ax.grid(True, which="both", ls="--", lw=0.4)
-    ax.legend(fontsize=7)
-    set_title(ax, title or "rule R1's ratio |residual| Lip max_k ||W_k|| / |skip|")
-    return ax
+    return _epoch_axes(ax, "R1 ratio", title or "rule R1's ratio |residual| Lip max_k ||W_k|| / |skip|")

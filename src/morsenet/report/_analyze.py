@@ -15,6 +15,7 @@ from ..analysis import (
     PredictionCurve,
     PredictionGrid,
     TrainingSnapshot,
+    Tunnel3D,
     TunnelAnalysis,
     WeightSpectra,
     assess_model,
@@ -103,6 +104,11 @@ class ModelAnalysis:
     def prediction_theory(self) -> Prediction | None:
         """The assessment's prediction, else the plain prediction."""
         return self.assessment.prediction if self.assessment is not None else self.theory
+
+    @property
+    def tunnel_3d(self) -> Tunnel3D | None:
+        """The 3-D tunnel test on the data's ball and shell (3-D models whose data have that geometry)."""
+        return self.three_d.tunnel if self.input_dim == 3 and self.three_d is not None else None
 
     @property
     def tunnel(self) -> TunnelAnalysis | None:

@@ -82,7 +82,7 @@ def _percent(x: float | None) -> str:
 def _region(d: Assessment | None, a: ModelAnalysis) -> str:
     if d is None:
         return "-"
-    t3 = a.three_d.tunnel if a.input_dim == 3 and a.three_d is not None else None
+    t3 = a.tunnel_3d
     if t3 is not None:  # the 3-D tunnel test on the data's ball and shell
         return t3.summary()
     if a.input_dim != 2:
@@ -341,7 +341,7 @@ def summary_json(analyses: Sequence[ModelAnalysis], metrics: dict) -> dict:
                 "narrowest_width": t.narrowest_width if t.status == "tunnel" else None,
                 "ring_points_classified_0": None if frac is None or math.isnan(frac) else frac,
             }
-        t3 = a.three_d.tunnel if a.input_dim == 3 and a.three_d is not None else None
+        t3 = a.tunnel_3d
         if t3 is not None:  # 3-D: the ball's class-0 region and the box's surface
             frac = t3.ring_points_fraction_class0
             region = {

@@ -10,7 +10,7 @@ from typing import Any
 from ..datasets import DATASETS, Dataset, dataset_parameters, get_dataset
 from ..errors import MorsenetError
 from ..models import ModelConfig, ResNetConfig, build_model, config_from_dict
-from ..training import Stage, TrainConfig, parse_stages
+from ..training import Stage, TrainConfig, parse_stages, weight_bound_refusal
 from ._check import check_name, check_seed, expect
 
 
@@ -132,11 +132,9 @@ def merged_train(where: str, base: TrainConfig, overrides: dict[str, Any]) -> Tr
 
 def check_train_for_model(where: str, train: TrainConfig, config: ModelConfig) -> None:
     """Training settings that only some model kinds take, checked at load (before any folder is made)."""
-    if train.weight_bound is not None and config.kind != "resnet":
-        raise MorsenetError(
-            f"{where}: train.weight_bound bounds the residual blocks of a ResNet (rule R1), but the model is of "
-            f'kind {config.kind!r}; use kind = "resnet" or leave weight_bound unset'
-        )
+    refusal = None if train.weight_bound is None else weight_bound_refusal(config.kind)
+    if refusal is not None:
+        raise MorsenetError(f"{where}: {refusal}")
 
 
 def parse_datasets(raw: Any, *, what: str, source: str, default_seed: int) -> tuple[DatasetSpec, ...]:

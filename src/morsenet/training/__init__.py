@@ -27,6 +27,7 @@ from ._weight_bound import check_weight_bound as check_weight_bound
 from ._weight_bound import project_stacked as project_stacked
 from ._weight_bound import project_weights as project_weights
 from ._weight_bound import stacked_r1_ratio as stacked_r1_ratio
+from ._weight_bound import weight_bound_refusal as weight_bound_refusal
 
 __all__ = [
     "Attempt",
@@ -39,6 +40,7 @@ __all__ = [
     "attempt_seeds",
     "batch_slices",
     "check_weight_bound",
+    "weight_bound_refusal",
     "fgsm_point",
     "fit",
     "input_gradient_penalty",

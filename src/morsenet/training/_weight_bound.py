@@ -19,17 +19,27 @@ from ..errors import MorsenetError
 from ..models import MorseModel, ResNetConfig
 from ..theory._architectures import activation_info
 
-__all__ = ["check_weight_bound", "project_stacked", "project_weights", "stacked_r1_ratio"]
+__all__ = ["check_weight_bound", "weight_bound_refusal", "project_stacked", "project_weights", "stacked_r1_ratio"]
+
+
+def weight_bound_refusal(kind: str) -> str | None:
+    """Why `train.weight_bound` cannot train a model of `kind` (None: it can): only a ResNet's blocks are bounded.
+
+    The one statement of the rule: `check_weight_bound` (at train start) and the spec layer (at load) use it."""
+    if kind == ResNetConfig.kind:
+        return None
+    return (
+        f"train.weight_bound bounds the residual blocks of a ResNet (rule R1), but the model is of kind "
+        f'{kind!r}; use kind = "resnet" or leave weight_bound unset'
+    )
 
 
 def check_weight_bound(model: nn.Module) -> None:
     """Raise a MorsenetError unless `model` is a ResNet (the only kind whose blocks a weight bound bounds)."""
-    if not isinstance(model, MorseModel) or not isinstance(model.spec, ResNetConfig):
-        kind = model.kind if isinstance(model, MorseModel) else type(model).__name__
-        raise MorsenetError(
-            f"train.weight_bound bounds the residual blocks of a ResNet (rule R1), but the model is of kind "
-            f'{kind!r}; use kind = "resnet" or leave weight_bound unset'
-        )
+    kind = model.kind if isinstance(model, MorseModel) else type(model).__name__
+    refusal = weight_bound_refusal(kind)
+    if refusal is not None:
+        raise MorsenetError(refusal)
 
 
 def _bn_eps(template: MorseModel, i: int) -> float:
