@@ -198,6 +198,23 @@ def png_bytes(fig: Any, *, dpi: int = 150, tight: bool = False) -> bytes:
     return buf.getvalue()
 
 
+def gif_frame(canvas: Any) -> Any:
+    """The drawn Agg `canvas` as one GIF frame: a palette image of its RGB pixels (255 adaptive colours)."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+    return rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+
+
+def write_gif(frames: Sequence[Any], path: str | Path, duration_ms: int) -> Path:
+    """Write `frames` (from `gif_frame`) as a looping GIF, `duration_ms` per frame; returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(out, save_all=True, append_images=list(frames[1:]), duration=duration_ms, loop=0, optimize=False)
+    return out
+
+
 def animate_snapshots(
     snapshots: Sequence[Any],
     path: str | Path,
@@ -218,10 +235,8 @@ def animate_snapshots(
         outlines: per snapshot, None or (status, mask): the class-0 region around the disk at that epoch as a
             boolean mask on the snapshot's prediction grid, outlined in magenta ("tunnel") or lime ("bounded").
     """
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     from ._marks import plot_region_outline, plot_ring
 
@@ -245,9 +260,5 @@ def animate_snapshots(
                 plot_region_outline(ax_pred, pred.xs, pred.ys, outline[1], outline[0])
         grid_spacing(fig, wspace=0.35, right=0.3)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
-        frames.append(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration_ms, loop=0, optimize=False)
-    return path
+        frames.append(gif_frame(canvas))
+    return write_gif(frames, path, duration_ms)

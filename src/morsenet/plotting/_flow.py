@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._figures import gif_frame, write_gif
 from ._maps import log_limits
 from ._style import CLASS_COLORS, legend_below, new_axes, set_title, to_numpy
 
@@ -121,7 +122,6 @@ def animate_trajectories(traj: Any, path: str | Path, *, data: Any = None, frame
     `data` colours the points as in `plot_trajectories`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     states, k = _coordinates(traj)
     n_t = len(states)
@@ -141,12 +141,8 @@ def animate_trajectories(traj: Any, path: str | Path, *, data: Any = None, frame
         _update(lines, dots, states, j)
         set_title(ax, f"t = {times[j]:.3g} of {traj.T:g}", fontsize=9)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
-        images.append(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(out, save_all=True, append_images=images[1:], duration=duration_ms, loop=0, optimize=False)
-    return out
+        images.append(gif_frame(canvas))
+    return write_gif(images, path, duration_ms)
 
 
 def plot_flow_jacobian_maps(maps: Any, fig_or_axes: Any = None, *, which: Sequence[str] = ("min", "max"),

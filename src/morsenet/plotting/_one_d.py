@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._figures import gif_frame, write_gif
+
 __all__ = ["animate_one_d", "draw_one_d", "plot_layer_derivatives", "plot_layer_parameters", "plot_one_d_fit"]
 
 
@@ -78,7 +80,6 @@ def animate_one_d(frames: Sequence[Any], path: str | Path, *, data: Any = None, 
     """An animated GIF (Pillow, as `animate_snapshots`): one three-panel frame per snapshot, fixed axes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     if not frames:
         raise ValueError("no frames to animate")
@@ -91,9 +92,5 @@ def animate_one_d(frames: Sequence[Any], path: str | Path, *, data: Any = None, 
         draw_one_d(frame, axes, data=data, limits=limits)
         fig.subplots_adjust(left=0.05, right=0.98, bottom=0.2, wspace=0.3)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
-        images.append(rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=255))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0, optimize=False)
-    return path
+        images.append(gif_frame(canvas))
+    return write_gif(images, path, duration_ms)
