@@ -21,6 +21,8 @@ def test_bench_sweep_quick(tmp_path, capsys):
         assert set(m["analysis_cpu_s"]) == set(r["analyses"]) and m["train_cpu_s"] > 0
         assert m["analysis_total_cpu_s"] == pytest.approx(sum(m["analysis_cpu_s"].values()))
         assert m["ratio"] == pytest.approx(m["analysis_total_cpu_s"] / m["train_cpu_s"])
+        assert m["lockstep_cpu_s"] > 0
+        assert m["lockstep_speedup"] == pytest.approx(m["analysis_total_cpu_s"] / m["lockstep_cpu_s"])
     assert r["sweep_estimate_s"] == pytest.approx(
-        r["sweep_models"] * (r["mean_train_cpu_s"] + r["mean_analysis_cpu_s"]) / r["workers"]
+        r["sweep_models"] * (r["mean_train_cpu_s"] + r["mean_lockstep_cpu_s"]) / r["workers"]
     )

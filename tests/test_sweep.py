@@ -320,9 +320,9 @@ def test_tunnel_and_escape_columns_work_in_the_geometry_frame_of_standardised_da
     # Bounded: class 0 inside the original-units circle |u - (0.2, 0)| < 0.4 (inside the ring), whose only
     # critical point (a minimum) lies 0.2 from the centre in original units (0.4 in the data's x units).
     bowl = _standardised_field(g, lambda u: 10 * ((u[:, 0] - 0.2) ** 2 + u[:, 1] ** 2 - 0.16))
-    row = _tunnel(bowl, data, settings)
+    row = _tunnel(None, bowl, data, settings)
     assert row["topology"] == "bounded" and row["tunnel"] is False and row["tunnel_width"] is None
-    esc = _escape(bowl, data, settings)
+    esc = _escape(None, bowl, data, settings)
     assert esc["nearest_critical_distance"] == pytest.approx(0.2, abs=1e-6)
     # Tunnel: a class-0 strip |u_1| < 0.05 along the positive u_0 axis, 0.1 wide in original units (0.05 in the
     # data's y units): the width is measured in the frame.
@@ -332,16 +332,16 @@ def test_tunnel_and_escape_columns_work_in_the_geometry_frame_of_standardised_da
             10 * (u[:, 0] ** 2 + u[:, 1] ** 2 - 0.16), torch.where(u[:, 0] > 0, 4 * (u[:, 1].abs() - 0.05), 1.0)
         ),
     )
-    row = _tunnel(strip, data, settings)
+    row = _tunnel(None, strip, data, settings)
     assert row["topology"] == "tunnel" and row["tunnel"] is True
     assert row["tunnel_width"] == pytest.approx(0.1, rel=0.05)
     # A tilted plane has no critical point anywhere: none found out to 16 x the box.
     plane = _standardised_field(g, lambda u: 3 * u[:, 0] + u[:, 1] + 50)
-    assert _escape(plane, data, settings) == {"nearest_critical_distance": None}
+    assert _escape(None, plane, data, settings) == {"nearest_critical_distance": None}
     # 3-D spheres and data without a disk-inside-ring geometry: no tunnel or escape columns.
     sphere = SimpleNamespace(geometry=DiskRing((0.0, 0.0, 0.0), 0.3, (0.5, 1.0)), input_dim=3)
-    assert _tunnel(bowl, sphere, settings) == {} and _escape(bowl, sphere, settings) == {}
-    assert _critical_points(bowl, sphere, settings) == {}
+    assert _tunnel(None, bowl, sphere, settings) == {} and _escape(None, bowl, sphere, settings) == {}
+    assert _critical_points(None, bowl, sphere, settings) == {}
 
 
 def test_undecided_models_stay_out_of_the_tunnel_rate():
@@ -419,3 +419,41 @@ def test_bundled_paper_sweeps_are_listed_and_grids_expand_at_load(tmp_path):
     path.write_text(TINY + '\n[[training]]\nlabel = "b"\ngrid = { weight_bound = { logspace = [0, 1, 2] } }\n')
     with pytest.raises(MorsenetError, match=r"g\.toml: training\[0\]\.grid\.weight_bound\.logspace: lo and hi"):
         load_sweep(path)
+
+
+def _same_row(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k, v in a.items():
+        w = b[k]
+        if isinstance(v, float) and isinstance(w, float):
+            if not (v == pytest.approx(w, rel=1e-9, abs=1e-12) or (math.isnan(v) and math.isnan(w))):
+                return False
+        elif isinstance(v, list) and v and isinstance(v[0], float):
+            if v != pytest.approx(w, rel=1e-9, abs=1e-12):
+                return False
+        elif v != w:
+            return False
+    return True
+
+
+def test_a_chunk_analysed_in_lockstep_gives_each_model_the_columns_it_gets_alone():
+    from morsenet.datasets import get_dataset
+    from morsenet.ensemble import train_ensemble
+    from morsenet.sweep._config import AnalysisSettings
+    from morsenet.sweep._tasks import analyze, analyze_models
+    from morsenet.training import TrainConfig
+
+    data = get_dataset("circles", n_samples=300, disk_radius=0.3, ring_inner=0.5, ring_outer=1.0, seed=0)
+    settings = AnalysisSettings(tunnel_resolution=33, tunnel_radii=12, tunnel_angles=64, critical_point_starts=8)
+    analyses = ["spectra", "theory", "tunnel", "critical_points", "escape"]
+    config = TrainConfig(epochs=8, lr=0.02, batch_size=64)
+    for model in (
+        {"kind": "mlp", "width": 3, "depth": 1, "batchnorm": True},
+        {"kind": "resnet", "width": 2, "blocks": 3, "skip": 1.0, "residual": 0.5},
+    ):
+        models = train_ensemble(model, data, config, seeds=[0, 1, 2], progress=False).models()
+        alone = [analyze(m, data, analyses, settings) for m in models]
+        together = analyze_models(models, data, analyses, settings)
+        assert all(_same_row(a, b) for a, b in zip(alone, together)), (alone, together)
+        assert all("topology" in r and "n_critical_points" in r and "analysis_errors" not in r for r in together)

@@ -95,36 +95,26 @@ class LayerChain:
 
     def __call__(self, x: Tensor) -> Tensor:
         """f(x) (n,), differentiable twice with exact slopes."""
-        h = x
-        for s in self.steps:
-            z = h @ s.weight.T + s.bias
-            h = s.combine(h, self.act(z))
-        return h @ self.w_out + self.c_out
+        return chain_values(self, self.point_maps(len(x)), x)
+
+    def act_slopes(self, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(act(z), act'(z), act''(z)) without an autograd graph (tanh: its value and sech^2 computed once)."""
+        if self.activation == "tanh":
+            t, s = torch.tanh(z), sech2(z)
+            return t, s, -2 * t * s
+        return self.act(z), self.slope(z), self.curvature(z)
+
+    def point_maps(self, n: int) -> PointMaps:
+        """Every step's weight and bias and the read-out, one copy per point (views): what `chain_values` and
+        `chain_derivatives` take, so one chain and a stack of chains (`_lockstep`) run the same kernels."""
+        weights = tuple(s.weight.expand(n, *s.weight.shape) for s in self.steps)
+        biases = tuple(s.bias.expand(n, *s.bias.shape) for s in self.steps)
+        return PointMaps(weights, biases, self.w_out.expand(n, -1), torch.full((n,), self.c_out, dtype=torch.float64))
 
     def derivatives(self, x: Tensor, *, hessian: bool = True) -> tuple[Tensor, Tensor, Tensor | None]:
         """Value (n,), gradient (n, d) and Hessian (n, d, d) by forward propagation of first and second
         derivatives through the chain (no autograd graph: a few small batched products per layer)."""
-        n, d = x.shape
-        h = x.detach()
-        jac = torch.eye(d, dtype=torch.float64).expand(n, d, d)  # dh/dx (n, w, d)
-        sec = torch.zeros(n, d, d, d, dtype=torch.float64) if hessian else None  # d2h/dx2 (n, w, d, d)
-        for s in self.steps:
-            z = h @ s.weight.T + s.bias
-            jz = torch.einsum("ij,njd->nid", s.weight, jac)
-            a, slope, curv = self.act(z), self.slope(z), self.curvature(z)
-            ja = slope[:, :, None] * jz
-            if sec is not None:
-                tz = torch.einsum("ij,njde->nide", s.weight, sec)
-                ta = slope[:, :, None, None] * tz + curv[:, :, None, None] * jz[:, :, :, None] * jz[:, :, None, :]
-                sec = s.skip * sec + s.residual * ta if s.skip else s.residual * ta
-            jac = s.skip * jac + s.residual * ja if s.skip else s.residual * ja
-            h = s.combine(h, a)
-        v = h @ self.w_out + self.c_out
-        g = jac.transpose(1, 2) @ self.w_out
-        hess = None if sec is None else torch.einsum("i,nide->nde", self.w_out, sec)
-        if hess is not None:
-            hess = 0.5 * (hess + hess.transpose(1, 2))
-        return v.detach(), g.detach(), None if hess is None else hess.detach()
+        return chain_derivatives(self, self.point_maps(len(x)), x.detach(), hessian=hessian)
 
     def weights_full_rank(self, rtol: float = 1e-6) -> bool:
         """Every step has rank >= the input dimension: a residual block with skip != 0, or a weight whose
@@ -152,8 +142,66 @@ class LayerChain:
         return jacs, zbound, inputs
 
 
+@dataclass(frozen=True)
+class PointMaps:
+    """A chain's affine maps with one copy per point: weights[k] (n, out, in), biases[k] (n, out), the read-out
+    w_out (n, n_L) and c_out (n,). One chain expands its own maps (views); a stack of chains gathers each
+    point's model (`_lockstep.StackedChain`)."""
+
+    weights: tuple[Tensor, ...]
+    biases: tuple[Tensor, ...]
+    w_out: Tensor
+    c_out: Tensor
+
+
+def chain_values(chain: LayerChain, maps: PointMaps, x: Tensor) -> Tensor:
+    """f(x) (n,) of the chain's steps (skip, residual, activation) with the per-point maps (differentiable)."""
+    h = x
+    for s, w, b in zip(chain.steps, maps.weights, maps.biases):
+        z = torch.bmm(w, h[:, :, None])[:, :, 0] + b
+        h = s.combine(h, chain.act(z))
+    return (h * maps.w_out).sum(dim=1) + maps.c_out
+
+
+def chain_derivatives(
+    chain: LayerChain, maps: PointMaps, x: Tensor, *, hessian: bool = True
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Value (n,), gradient (n, d) and Hessian (n, d, d) of the chain's steps with the per-point maps, by forward
+    propagation of first and second derivatives (batched products per layer, no autograd graph).
+
+    Every product is a `bmm` over points with each point's own copy of the maps, so one chain and a stack of chains
+    run the same kernels (`_lockstep`) and a point's numbers agree to rounding whoever shares the call.
+    """
+    n, d = x.shape
+    h = x
+    jac = torch.eye(d, dtype=torch.float64).expand(n, d, d)  # dh/dx (n, w, d)
+    sec = torch.zeros(n, d, d * d, dtype=torch.float64) if hessian else None  # d2h/dx2 (n, w, d*d)
+    for s, w, b in zip(chain.steps, maps.weights, maps.biases):
+        z = torch.bmm(w, h[:, :, None])[:, :, 0] + b
+        jz = torch.bmm(w, jac)
+        a, slope, curv = chain.act_slopes(z)
+        ja = slope[:, :, None] * jz
+        if sec is not None:
+            tz = torch.bmm(w, sec)
+            outer = (jz[:, :, :, None] * jz[:, :, None, :]).reshape(n, -1, d * d)
+            ta = slope[:, :, None] * tz + curv[:, :, None] * outer
+            sec = s.skip * sec + s.residual * ta if s.skip else s.residual * ta
+        jac = s.skip * jac + s.residual * ja if s.skip else s.residual * ja
+        h = s.combine(h, a)
+    v = (h * maps.w_out).sum(dim=1) + maps.c_out
+    g = torch.bmm(maps.w_out[:, None, :], jac)[:, 0, :]
+    hess = None
+    if sec is not None:
+        hess = torch.bmm(maps.w_out[:, None, :], sec)[:, 0, :].reshape(n, d, d)
+        hess = 0.5 * (hess + hess.transpose(1, 2))
+    return v.detach(), g.detach(), None if hess is None else hess.detach()
+
+
 def layer_chain(f: object) -> LayerChain | None:
-    """The stable float64 `LayerChain` of a morsenet model with a chain (MLP, ResNet); None otherwise."""
+    """The stable float64 `LayerChain` of a morsenet model with a chain (MLP, ResNet); None otherwise (a
+    `LayerChain` is its own chain)."""
+    if isinstance(f, LayerChain):
+        return f
     if not isinstance(f, MorseModel):
         return None
     model = float64_copy(f)
@@ -318,7 +366,8 @@ class flush_denormals:
     """Context manager: flush subnormal floats to zero while an analysis runs (restored afterwards).
 
     Deep saturated chains produce gradients near 1e-300; subnormal arithmetic is ~100 times slower on CPUs, and
-    nothing below the smallest normal float64 (2.2e-308) is resolvable anyway.
+    nothing below the smallest normal float64 (2.2e-308) is resolvable anyway. The setting is the calling
+    thread's (the CPU's control register), so analyses in threads of their own (`_lockstep`) each set their own.
     """
 
     def __enter__(self) -> None:

@@ -10,19 +10,25 @@ import functools
 import json
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from ..analysis import escape_analysis, find_critical_points, tunnel_analysis
+from ..analysis._exact_field import LayerChain, layer_chain
 from ..analysis._frame import geometry_frame
-from ..analysis._scalar_field import ScalarFn, as_scalar_field
+from ..analysis._lockstep import run_lockstep
+from ..analysis._scalar_field import ScalarFn, as_scalar_field, preactivation_fn
 from ..datasets import Dataset, DiskRing, get_dataset
 from ..ensemble import train_ensemble
 from ..models import MorseModel, ResNetConfig, count_parameters
 from ..theory import predict, r1_ratio
 from ..training import TrainConfig
 from ._config import AnalysisSettings, Cell, SweepConfig
+
+# What the tunnel, escape and critical-point analyses evaluate: a model's layer chain, or the model itself.
+Field = MorseModel | LayerChain
 
 
 def make_tasks(
@@ -91,10 +97,13 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
     train_seconds = (time.perf_counter() - start) / len(task["seeds"])
     settings = AnalysisSettings(**task["analysis"])
     reached = result.reached_threshold()
+    models = result.models()
+    start = time.perf_counter()
+    analyses = analyze_models(models, data, task["analyses"], settings)
+    analysis_seconds = (time.perf_counter() - start) / len(models)
     rows = []
-    for i, seed in enumerate(task["seeds"]):
+    for i, (seed, model) in enumerate(zip(task["seeds"], models)):
         h = result.histories[i]
-        model = result.model(i)
         row = dict(task["coords"])
         row.update(describe_architecture(model))
         row.update(skip_residual_columns(model))
@@ -111,9 +120,8 @@ def run_task(task: dict[str, Any]) -> list[dict[str, Any]]:
             final_train_loss=h.train_loss[-1],
             train_seconds=round(train_seconds, 4),
         )
-        start = time.perf_counter()
-        row.update(analyze(model, data, task["analyses"], settings))
-        row["analysis_seconds"] = round(time.perf_counter() - start, 4)
+        row.update(analyses[i])
+        row["analysis_seconds"] = round(analysis_seconds, 4)  # the chunk's analyses (run together) per model
         rows.append(row)
     return rows
 
@@ -165,15 +173,49 @@ def weight_spectrum_stats(model: MorseModel) -> dict[str, Any]:
     return {"sv_min": min(hidden_sv), "cond_max": max(hidden_cond), "layer_sv_min": sv_min, "layer_cond": cond}
 
 
-def analyze(model: MorseModel, data: Dataset, analyses: list[str], settings: AnalysisSettings) -> dict[str, Any]:
+def analyze_models(
+    models: Sequence[MorseModel], data: Dataset, analyses: list[str], settings: AnalysisSettings
+) -> list[dict[str, Any]]:
+    """`analyze` for each of M models of one architecture, batched across the models: models with a layer chain
+    (MLPs, ResNets) run in lockstep (`analysis._lockstep`: one stacked pass answers every model's field
+    evaluation), with the columns `analyze` gives each model alone (equal to rounding, `tests/test_lockstep.py`); other models (neural
+    ODEs) one after another."""
+    chains = [layer_chain(m) for m in models]
+    if len(models) < 2 or any(c is None for c in chains):
+        return [analyze(m, data, analyses, settings) for m in models]
+    results, _ = run_lockstep(
+        [c for c in chains if c is not None],
+        lambda i, field: analyze(models[i], data, analyses, settings, field=field),
+    )
+    out = []
+    for r in results:
+        if isinstance(r, Exception):  # `analyze` records its parts' errors itself; this is the lockstep failing
+            raise r
+        out.append(r)
+    return out
+
+
+def analyze(
+    model: MorseModel,
+    data: Dataset,
+    analyses: list[str],
+    settings: AnalysisSettings,
+    *,
+    field: LayerChain | None = None,
+) -> dict[str, Any]:
     """The requested per-model analyses as flat columns; an analysis (or one part of it) that fails leaves its
-    columns empty and names the error in `analysis_errors` (one model's oddity must not cost the chunk)."""
+    columns empty and names the error in `analysis_errors` (one model's oddity must not cost the chunk).
+
+    The tunnel, escape and critical-point analyses evaluate `field`: the model's float64 layer chain with exact
+    slopes (`analysis._exact_field`; by default its own, or the routed one of `analyze_models`), or the model
+    itself when it has no chain (neural ODEs)."""
     out: dict[str, Any] = {}
     errors = []
+    f: MorseModel | LayerChain = field if field is not None else (layer_chain(model) or model)
     for name in analyses:
         for part, fn in _ANALYSES[name]:
             try:
-                out.update(fn(model, data, settings))
+                out.update(fn(model, f, data, settings))
             except Exception as err:  # noqa: BLE001 - recorded per model, see docstring
                 first = str(err).splitlines()[0][:200] if str(err) else ""
                 errors.append(f"{part}: {type(err).__name__}: {first}")
@@ -182,19 +224,25 @@ def analyze(model: MorseModel, data: Dataset, analyses: list[str], settings: Ana
     return out
 
 
-def _spectra(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _spectra(model: MorseModel, f: Field, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     return weight_spectrum_stats(model)
 
 
-def _theory(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _theory(model: MorseModel, f: Field, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     p = predict(model)
     return {"theory_class": p.cls, "theory_can_enclose": p.can_enclose}
 
 
-def _critical_points(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _critical_points(model: MorseModel, f: Field, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     if data.input_dim != 2:
         return {}
-    search = find_critical_points(model, data.box(settings.box_margin), n_starts=settings.critical_point_starts, seed=0)
+    search = find_critical_points(
+        f,
+        data.box(settings.box_margin),
+        n_starts=settings.critical_point_starts,
+        seed=0,
+        preactivations=preactivation_fn(model),
+    )
     counts = search.counts
     return {
         "n_critical_points": len(search.points),
@@ -212,7 +260,7 @@ def _planar_geometry(data: Dataset) -> DiskRing | None:
     return g if g is not None and g.dim == 2 else None
 
 
-def _framed(model: MorseModel, g: DiskRing, b: float) -> tuple[MorseModel | ScalarFn, DiskRing, Any]:
+def _framed(model: Field, g: DiskRing, b: float) -> tuple[Field | ScalarFn, DiskRing, Any]:
     """(field, geometry, box [-b, b]^2 around the centre) for the tunnel and escape analyses.
 
     Raw data: the model itself (its exact layer chain is what the critical-point search certifies) in data
@@ -228,13 +276,13 @@ def _framed(model: MorseModel, g: DiskRing, b: float) -> tuple[MorseModel | Scal
     return frame.call, frame.geometry, frame.box
 
 
-def _tunnel(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _tunnel(model: MorseModel, f: Field, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     g = _planar_geometry(data)
     if g is None:
         return {}  # no disk-inside-ring geometry in the plane (other data sets, 3-D spheres)
-    f, frame, box = _framed(model, g, settings.tunnel_box)
+    framed, frame, box = _framed(f, g, settings.tunnel_box)
     result = tunnel_analysis(
-        f,
+        framed,
         box,
         inner_radius=frame.disk_radius,
         ring=frame.ring,
@@ -254,15 +302,15 @@ def _tunnel(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dic
     }
 
 
-def _escape(model: MorseModel, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
+def _escape(model: MorseModel, f: Field, data: Dataset, settings: AnalysisSettings) -> dict[str, Any]:
     g = _planar_geometry(data)
     if g is None:
         return {}
-    f, frame, _ = _framed(model, g, settings.tunnel_box)
+    framed, frame, _ = _framed(f, g, settings.tunnel_box)
     # escape_analysis's own circles (48 x 256): its cost (0.3 s for a width-2 depth-4 MLP, 1-1.5 s at depth 15 on
     # one core) is the refinement's iterations, which fewer circles or angles do not shorten (measured: 16 x 64
     # costs the same), so the sweep keeps the full sampling.
-    escape = escape_analysis(f, frame.center, box_radius=settings.tunnel_box)
+    escape = escape_analysis(framed, frame.center, box_radius=settings.tunnel_box)
     return {"nearest_critical_distance": escape.nearest_critical_distance}
 
 
