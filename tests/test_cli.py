@@ -55,3 +55,10 @@ def test_run_quick_end_to_end(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["models"]) == 7
     assert (out / "report.md").is_file() and (out / "study.toml").is_file()
+
+
+def test_report_refuses_an_unknown_figure_set_in_one_line(tmp_path):
+    proc = _cli("report", str(tmp_path), "--figures", "most")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().endswith("--figures must be one of all, core, got 'most'")
+    assert proc.stderr.count("\n") == 1 and not any(tmp_path.iterdir())

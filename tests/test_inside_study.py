@@ -45,7 +45,12 @@ def test_quick_run_reports_the_inside_section_for_every_model(tmp_path):
         for p in (out / "models").glob("*.snapshots.pt"):
             p.unlink()  # no training-evolution GIFs: the section is what is checked
         build_report(
-            out, workers=1, theory=False, dpi=30, resolutions=Resolutions(prediction=30, jacobian=24, snapshot=24)
+            out,
+            workers=1,
+            theory=False,
+            dpi=30,
+            resolutions=Resolutions(prediction=30, jacobian=24, snapshot=24),
+            figures="all",  # a quick run draws the core figures by default; the layer maps are extras
         )
     finally:
         torch.set_num_threads(threads)

@@ -128,7 +128,11 @@ def _one_thread():
 
 
 FAST = dict(
-    workers=1, theory=False, dpi=40, resolutions=Resolutions(prediction=40, jacobian=24, snapshot=24, curve=101)
+    workers=1,
+    theory=False,
+    dpi=40,
+    resolutions=Resolutions(prediction=40, jacobian=24, snapshot=24, curve=101),
+    figures="all",  # the fixture is a quick run, whose default is the core set (tested on its own below)
 )
 
 
@@ -729,3 +733,28 @@ def test_report_workers_start_with_ctrl_c_ignored(monkeypatch, tmp_path):
         B._run_jobs(entries, tmp_path, Resolutions.quick(), ("png",), 40, False, 2, lambda s: None)
     assert len(seen) == 3 and all(h is signal.SIG_IGN for h in seen)
     assert signal.getsignal(signal.SIGINT) is before and True in shut  # restored; queued jobs cancelled
+
+
+def test_a_quick_run_draws_the_core_figures_and_says_how_to_draw_them_all(run_dir):
+    from morsenet.report._figures import EXTRA_FIGURES
+
+    build_report(run_dir, **{k: v for k, v in FAST.items() if k != "figures"})  # a quick run: core by default
+    folder = run_dir / "figures" / "tiny_mlp"
+    drawn = {p.stem for p in folder.iterdir()}
+    assert {"training", "decision_boundary", "singular_values"} <= drawn
+    assert not drawn & EXTRA_FIGURES and "evolution" not in drawn and not any(k.startswith("inside_") for k in drawn)
+    md = (run_dir / "report.md").read_text()
+    assert "Core figures only" in md and "morsenet report RUN --figures all" in md and f"`{run_dir.name}`" in md
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary  # tables and verdicts are complete either way
+    # the study's own report.figures wins over the quick default; the argument wins over both
+    study = run_dir / "study.toml"
+    study.write_text(study.read_text() + '\n[report]\nfigures = "all"\n')
+    build_report(run_dir, **{k: v for k, v in FAST.items() if k != "figures"})
+    drawn = {p.stem for p in folder.iterdir()}
+    assert {"data", "surface", "weight_spectra", "evolution"} <= drawn
+    assert "Core figures only" not in (run_dir / "report.md").read_text()
+    build_report(run_dir, **{**FAST, "figures": "core"})
+    assert not {p.stem for p in folder.iterdir()} & EXTRA_FIGURES
+    with pytest.raises(MorsenetError, match="--figures must be one of all, core"):
+        build_report(run_dir, **{**FAST, "figures": "some"})

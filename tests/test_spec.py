@@ -169,8 +169,12 @@ def test_csv_path_resolution(tmp_path):
 
 def test_report_table_and_unknown_tables_are_refused():
     data = tomllib.loads(MIXED.replace("widths = [2, 2, 1]", "width = 2\ndepth = 1"))
-    with pytest.raises(MorsenetError, match=r"report has no key 'figures'; allowed: box, resolution"):
+    with pytest.raises(MorsenetError, match=r"report has no key 'plots'; allowed: box, resolution"):
+        parse_study({**data, "report": {"plots": True}})
+    with pytest.raises(MorsenetError, match="report.figures must be one of all, core, got True"):
         parse_study({**data, "report": {"figures": True}})
+    study = parse_study({**data, "report": {"figures": "core"}})
+    assert study.report.figures == "core" and study.to_dict()["report"] == {"figures": "core"}
     with pytest.raises(MorsenetError, match="study has no key 'plots'"):
         parse_study({**data, "plots": {}})
 

@@ -40,6 +40,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "runs); the singular-value maps get 60%% of it, the training snapshots 40%%",
     )
     parser.add_argument(
+        "--figures",
+        default=None,
+        metavar="SET",
+        help="which figures to draw: all, or core (training, decision boundary, singular-value maps, the study's "
+        "topic figures and the comparisons; default: the study's report.figures, else core for quick runs and "
+        "all otherwise)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="print only the path of report.html (no progress bar or per-model lines)"
     )
 
@@ -47,6 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from .._validation import bounded_int
     from ..report import build_report, check_formats
+    from ..report._build import check_figures
 
     if args.dpi is not None:  # a 6x4-inch figure at 1200 dpi is 35 million pixels
         bounded_int("--dpi", args.dpi, 20, 1200, why="a figure's pixels grow with its square")
@@ -54,6 +63,8 @@ def execute(args: argparse.Namespace) -> int:
         bounded_int("--workers", args.workers, 1, 64, why="drawing processes")
     if getattr(args, "resolution", None) is not None:
         bounded_int("--resolution", args.resolution, 3, 2001, why="a grid of resolution^2 nodes per figure")
+    if args.figures is not None:
+        check_figures(args.figures)
     path = build_report(
         args.run_dir,
         formats=check_formats(args.formats),
@@ -63,6 +74,7 @@ def execute(args: argparse.Namespace) -> int:
         workers=args.workers,
         box=args.box,
         resolution=args.resolution,
+        figures=args.figures,
     )
     print(path)
     return 0

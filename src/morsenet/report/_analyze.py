@@ -86,6 +86,7 @@ class ModelAnalysis:
     flow: FlowAnalysis | None = None  # neural ODEs: trajectories and flow-Jacobian maps (`_flow_data`)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    figures: str = "all"  # the report's figure set: "all", or "core" (the analyses only extras need are skipped)
 
     @property
     def name(self) -> str:
@@ -165,17 +166,21 @@ def analyze_model(
     cache: dict[str, Dataset] | None = None,
     theory: bool = True,
     box: tuple[tuple[float, float], ...] | None = None,
+    figures: str = "all",
 ) -> ModelAnalysis:
     """Load `entry`'s checkpoint, rebuild its data set exactly, and compute the analyses for its figures.
 
     The analysis box is `morsenet.analysis._grid.default_search_box`: `box` when it has the model's input
     dimension (a study's `report.box`, `--box`), else the data's bounding box widened by `resolutions.margin`.
+    `figures = "core"` skips what only the extra figures show (the layer-resolved maps, the training snapshots,
+    the neural-ODE flows); every analysis a table or verdict reads is computed either way.
     """
     model = load(entry.checkpoint)
     meta = dict(model.checkpoint_meta)
     data = _dataset(meta, entry.metrics, {} if cache is None else cache)
     history = History.from_dict(meta["history"]) if meta.get("history") else None
-    a = ModelAnalysis(entry, model, data, history, meta)
+    a = ModelAnalysis(entry, model, data, history, meta, figures=figures)
+    extras = figures == "all"
     a.spectra = weight_spectra(model)
     if a.input_dim != model.input_dim:
         raise MorsenetError(f"model {entry.name!r} takes {model.input_dim} inputs but its data set has {a.input_dim}")
@@ -197,7 +202,8 @@ def analyze_model(
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
         a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
-        add_inside_maps(a, resolutions.jacobian)  # a failure only adds a note to `a.notes`
+        if extras:
+            add_inside_maps(a, resolutions.jacobian)  # a failure only adds a note to `a.notes`
     elif a.input_dim == 1:
         a.curve = prediction_curve(model, a.box[0], resolutions.curve, task=data.task)
         if any(step.is_block for step in (model.chain() or ())):
@@ -218,7 +224,7 @@ def analyze_model(
             f"{a.input_dim}-D inputs: the 2-D maps (decision boundary, level sets, singular-value maps, "
             "surface) are skipped; the data figure shows the first two coordinates"
         )
-    if entry.snapshots is not None:
+    if entry.snapshots is not None and extras:
         epochs, states = load_snapshots(entry.snapshots)
         a.snapshots = training_snapshots(
             model.config(),
@@ -230,6 +236,8 @@ def analyze_model(
             task=data.task,
         )
     _staged_and_one_d(a, resolutions)  # a failure only adds a note to `a.notes`
+    if not extras:
+        return a
     t = time.perf_counter()
     try:  # neural ODEs: trajectories and flow-Jacobian maps (`report/_flow_data.py`); a failure only adds a note
         a.flow = flow_analysis(model, data, a.box, resolutions.jacobian)

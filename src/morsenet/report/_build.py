@@ -18,11 +18,11 @@ from typing import Any
 
 from .. import __version__
 from .._progress import Phase, wanted
-from .._validation import atomic_write_text, sigint_ignored
+from .._validation import atomic_write_text, intra_op_threads, sigint_ignored
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import read_checkpoint
-from ..spec._report import MAX_RESOLUTION, MIN_RESOLUTION
+from ..spec._report import FIGURE_SETS, MAX_RESOLUTION, MIN_RESOLUTION
 from ._analyze import ModelAnalysis, Resolutions, analyze_model
 from ._content import Report, report_document
 from ._figures import COMPARISONS, FigureFile, comparison_figure, model_figures, safe_name
@@ -93,18 +93,30 @@ def parse_box(text: str | Sequence[float] | Sequence[Sequence[float]]) -> tuple[
     return box
 
 
-def _study_report(study_text: str) -> tuple[list | None, int | None]:
-    """The `[report]` box and resolution of a run's study.toml (None for what it leaves out or cannot be read)."""
+def _study_report(study_text: str) -> tuple[list | None, int | None, str | None]:
+    """The `[report]` box, resolution and figure set of a run's study.toml (None for what it leaves out or cannot
+    be read)."""
     import tomllib
 
     try:
         table = tomllib.loads(study_text).get("report") if study_text else None
     except tomllib.TOMLDecodeError:
-        return None, None
+        return None, None, None
     if not isinstance(table, dict):
-        return None, None
-    box, res = table.get("box"), table.get("resolution")
-    return (box if isinstance(box, list) else None), (res if isinstance(res, int) else None)
+        return None, None, None
+    box, res, figures = table.get("box"), table.get("resolution"), table.get("figures")
+    return (
+        (box if isinstance(box, list) else None),
+        (res if isinstance(res, int) else None),
+        (figures if figures in FIGURE_SETS else None),
+    )
+
+
+def check_figures(figures: object) -> str:
+    """A figure set: "all" or "core" (`FIGURE_SETS`); MorsenetError for anything else."""
+    if figures not in FIGURE_SETS:
+        raise MorsenetError(f"--figures must be one of {', '.join(FIGURE_SETS)}, got {figures!r}")
+    return str(figures)
 
 
 def _box_cache(entries: Sequence[ModelEntry], box: tuple[tuple[float, float], ...] | None) -> dict[str, Dataset]:
@@ -127,10 +139,15 @@ def _box_cache(entries: Sequence[ModelEntry], box: tuple[tuple[float, float], ..
 
 
 def _analysis_job(
-    entry: ModelEntry, resolutions: Resolutions, theory: bool, cache: dict[str, Dataset] | None = None
+    entry: ModelEntry,
+    resolutions: Resolutions,
+    theory: bool,
+    cache: dict[str, Dataset] | None = None,
+    figures: str = "all",
 ) -> tuple[ModelAnalysis, float]:
     t = time.perf_counter()
-    return analyze_model(entry, resolutions=resolutions, theory=theory, cache=cache), time.perf_counter() - t
+    a = analyze_model(entry, resolutions=resolutions, theory=theory, cache=cache, figures=figures)
+    return a, time.perf_counter() - t
 
 
 def _figures_job(a: ModelAnalysis, folder: Path, formats: tuple[str, ...], dpi: int) -> tuple[list[FigureFile], float]:
@@ -184,6 +201,7 @@ def _run_jobs(
     say,
     bar: Phase | None = None,
     cache: dict[str, Dataset] | None = None,
+    figures: str = "all",
 ) -> tuple[list[tuple], list[FigureFile]]:
     """Analyse every model, then draw the per-model and the comparison figures.
 
@@ -194,22 +212,25 @@ def _run_jobs(
     folders, n = _folders(entries, folder), len(entries)
     bar = bar or Phase("report", 0, enabled=False)
     if workers <= 1 or n <= 1 or not _spawn_is_safe():
-        results = []
-        for k, (entry, where) in enumerate(zip(entries, folders)):
-            bar.note(f"analysing {entry.name}")
-            a, t_a = _analysis_job(entry, resolutions, theory, cache)
-            bar.step(f"drawing {entry.name}")
-            figs, t_f = _figures_job(a, where, formats, dpi)
-            bar.step(f"{entry.name} done")
-            results.append((a, figs))
-            say(f"{entry.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
-        analyses = [a for a, _ in results]
-        comparison: list[FigureFile | None] = []
-        for kind in COMPARISONS:
-            bar.note(f"drawing {kind}")
-            comparison.append(_comparison_job(kind, analyses, folder / "comparison", formats, dpi))
-            bar.step(f"{kind} done")
-        return results, [f for f in comparison if f is not None]
+        # one intra-op thread, as in the workers: the maps of these tiny models are too small to share, and a
+        # second thread that the scheduler has parked costs milliseconds per operation on a busy machine
+        with intra_op_threads(1):
+            results = []
+            for k, (entry, where) in enumerate(zip(entries, folders)):
+                bar.note(f"analysing {entry.name}")
+                a, t_a = _analysis_job(entry, resolutions, theory, cache, figures)
+                bar.step(f"drawing {entry.name}")
+                figs, t_f = _figures_job(a, where, formats, dpi)
+                bar.step(f"{entry.name} done")
+                results.append((a, figs))
+                say(f"{entry.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
+            analyses = [a for a, _ in results]
+            comparison: list[FigureFile | None] = []
+            for kind in COMPARISONS:
+                bar.note(f"drawing {kind}")
+                comparison.append(_comparison_job(kind, analyses, folder / "comparison", formats, dpi))
+                bar.step(f"{kind} done")
+            return results, [f for f in comparison if f is not None]
     threads = max(1, (os.cpu_count() or 1) // workers)
     # spawn, not fork: forking a process that has started torch's thread pools can deadlock.
     ctx = multiprocessing.get_context("spawn")
@@ -218,7 +239,7 @@ def _run_jobs(
     with sigint_ignored():
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
         try:
-            jobs = [(e, pool.submit(_analysis_job, e, resolutions, theory, cache)) for e in entries]
+            jobs = [(e, pool.submit(_analysis_job, e, resolutions, theory, cache, figures)) for e in entries]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -233,13 +254,13 @@ def _run_jobs(
             pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
             for kind in COMPARISONS[:1]
         ]  # the largest figure first
-        figures = [pool.submit(_figures_job, a, where, formats, dpi) for a, where in zip(analyses, folders)]
+        drawing = [pool.submit(_figures_job, a, where, formats, dpi) for a, where in zip(analyses, folders)]
         pending += [
             pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
             for kind in COMPARISONS[1:]
         ]
         results = []
-        for k, ((a, t_a), fut) in enumerate(zip(done, figures)):
+        for k, ((a, t_a), fut) in enumerate(zip(done, drawing)):
             figs, t_f = fut.result()
             bar.step(f"drew {a.name}")
             results.append((a, figs))
@@ -267,6 +288,7 @@ def build_report(
     workers: int | None = None,
     box: str | Sequence[float] | Sequence[Sequence[float]] | None = None,
     resolution: int | None = None,
+    figures: str | None = None,
 ) -> Path:
     """Build `figures/`, `report.html`, `report.md` and `summary.json` (the theory-versus-measurement table as
     data) of a run folder from its checkpoints (no training).
@@ -284,8 +306,11 @@ def build_report(
         resolution: nodes per axis of the decision-boundary grid (the singular-value maps get 60% of it,
             snapshots 40%); overrides `resolutions`' grids.
         theory: run the theory assessment (`morsenet.analysis.assess_model`) for 1- to 3-D models.
-        workers: processes drawing models in parallel; default min(models, CPU cores, 4). Workers are spawned,
+        workers: processes drawing models in parallel; default min(models, CPU cores, 4), and 1 for a core figure
+            set (a few seconds of work, less than starting the processes would cost). Workers are spawned,
             so a script calling this at top level (outside `if __name__ == "__main__":`) runs sequentially.
+        figures: "all" (every figure) or "core" (leaves out `EXTRA_FIGURES` and the analyses only they need:
+            the quick look); default: the study's `report.figures`, else core for a quick run and all otherwise.
 
     Returns:
         The path of report.html.
@@ -302,7 +327,10 @@ def build_report(
     quick = bool(run.manifest.get("quick"))
     resolutions = resolutions or (Resolutions.quick() if quick else Resolutions())
     # the study's own [report] box and grid, unless given here (a rebuild then matches the run's report)
-    study_box, study_resolution = _study_report(run.study_text)
+    study_box, study_resolution, study_figures = _study_report(run.study_text)
+    if figures is not None:
+        figures = check_figures(figures)
+    figures = figures or study_figures or ("core" if quick else "all")
     source = "--box" if box is not None else "the study's report.box"
     box = study_box if box is None else box
     resolution = study_resolution if resolution is None else resolution
@@ -326,8 +354,8 @@ def build_report(
     if fixed is not None and not cache:
         raise MorsenetError(f"--box has {len(fixed)} (lo, hi) pairs but no model of this run takes {len(fixed)} inputs")
     dpi = dpi or (QUICK_DPI if quick else DPI)
-    if workers is None:
-        workers = min(len(run.models), os.cpu_count() or 1, 4)
+    if workers is None:  # a core figure set is seconds of work in all: starting processes would cost more
+        workers = 1 if figures == "core" else min(len(run.models), os.cpu_count() or 1, 4)
     show = progress is True or (progress is None and wanted(None))
     say = (lambda s: print(f"report: {s}", file=sys.stderr, flush=True)) if show else (lambda s: None)
     bar = Phase("report", 2 * len(run.models) + len(COMPARISONS), enabled=show and wanted(None))
@@ -337,7 +365,7 @@ def build_report(
     try:
         with bar:
             results, comparison = _run_jobs(
-                run.models, building, resolutions, formats, dpi, theory, workers, say, bar, cache
+                run.models, building, resolutions, formats, dpi, theory, workers, say, bar, cache, figures
             )
         analyses = [a for a, _ in results]
         if final.exists():
@@ -356,6 +384,7 @@ def build_report(
         __version__,
         box=fixed,
         box_source=source if fixed is not None else "",
+        figures=figures,
     )
     report.seconds = time.perf_counter() - t0
     document = report_document(report)

@@ -30,6 +30,7 @@ class Report:
     seconds: float = 0.0
     box: tuple[tuple[float, float], ...] | None = None  # `--box` or the study's report.box, when given
     box_source: str = ""  # where `box` came from: "--box" or "the study's report.box"
+    figures: str = "all"  # the figure set drawn: "all" or "core" (see `report._figures.EXTRA_FIGURES`)
 
     def __repr__(self) -> str:
         figures = sum(len(v) for v in self.model_figures.values()) + len(self.comparison)
@@ -231,6 +232,17 @@ def report_document(r: Report) -> Document:
         f"{r.built} in {r.seconds:.1f} s · report.html embeds every figure, report.md links the files"
     )
     study: list[Block] = [Paragraph(r.description)] if r.description else []
+    if r.figures == "core":
+        study.append(
+            Paragraph(
+                "**Core figures only** (the figure set of a quick run): the training curves, decision boundaries, "
+                "singular-value maps, the study's own topic figures and the side-by-side comparisons; the data, "
+                "surface, escape and weight figures, the level sets (unless the study sets report.levels), the "
+                "training evolution, the layer-resolved maps and the neural-ODE flows are left out; every table "
+                "and verdict is complete. `morsenet report "
+                f"RUN --figures all` (RUN: this run's folder, `{r.run.path.name}`) draws them all."
+            )
+        )
     if r.run.study_text:
         study.append(Code(r.run.study_text, "study.toml (resolved)", "toml"))
     seeds = (

@@ -21,7 +21,25 @@ from ._figures_stages import stages_figures
 from ._figures_training import training_mode_figures
 from ._writer import FigureFile, FigureWriter, safe_name
 
-__all__ = ["COMPARISONS", "FigureFile", "comparison_figure", "comparison_figures", "model_figures", "safe_name"]
+__all__ = [
+    "COMPARISONS",
+    "EXTRA_FIGURES",
+    "FigureFile",
+    "comparison_figure",
+    "comparison_figures",
+    "model_figures",
+    "safe_name",
+]
+
+# The per-model figures a core figure set (`report.figures = "core"`, the default of a quick run) leaves out: the
+# generic views beside the decision boundary and the singular-value maps (the level sets stay when the study sets
+# `report.levels`). With them go the analyses only they need (`analyze_model`): the layer-resolved maps, the
+# training snapshots and the neural-ODE flows.
+EXTRA_FIGURES = frozenset(
+    {"data", "level_sets", "escape", "weight_spectra", "weight_heatmaps", "weight_eigenvalues", "surface"}
+)
+# The comparison's columns under a core figure set (all: also level sets, min singular value, weight spectra).
+CORE_COMPARISON = ("decision_boundary", "max_singular_value")
 
 
 def plane_points(a: ModelAnalysis) -> list[CriticalPoint]:
@@ -68,11 +86,20 @@ def _escape_frame(a: ModelAnalysis) -> str:
     return ""
 
 
+def _skipped(a: ModelAnalysis) -> frozenset[str]:
+    """The figures a model's report leaves out: none, or the extras of a core set, less the level sets when the
+    study chose what they show (`report.levels`: the companion's probability level sets are its main figure)."""
+    if a.figures != "core":
+        return frozenset()
+    return EXTRA_FIGURES - ({"level_sets"} if study_report_spec(a).levels is not None else set())
+
+
 def model_figures(
     a: ModelAnalysis, folder: Path, *, formats: Sequence[str] = ("png",), dpi: int = 150
 ) -> list[FigureFile]:
-    """Draw every figure of one model into `folder`; returns them in report order."""
-    w = FigureWriter(folder, formats, dpi)
+    """Draw every figure of one model into `folder` (its core ones when `a.figures` is "core"); returns them in
+    report order."""
+    w = FigureWriter(folder, formats, dpi, skip=_skipped(a))
     data = a.data
     w.panels(
         "data",
@@ -314,9 +341,13 @@ def comparison_figure(
                 "min_singular_value": (a.hidden, {"critical_points": marks}),
                 "weight_spectra": (a.spectra, {"compact": True}),
             }
+        core = all(a.figures == "core" for a in two)
+        columns = ["decision_boundary", "level_sets", "max_singular_value", "min_singular_value", "weight_spectra"]
         fig = P.plot_comparison(
-            rows,
-            ["decision_boundary", "level_sets", "max_singular_value", "min_singular_value", "weight_spectra"],
+            {name: {k: v for k, v in row.items() if k in CORE_COMPARISON} for name, row in rows.items()}
+            if core
+            else rows,
+            list(CORE_COMPARISON) if core else columns,
             panel_size=(3.9, 3.3),
             pyplot=False,
         )
@@ -325,8 +356,12 @@ def comparison_figure(
         w.figure(
             kind,
             "Models side by side",
-            "One row per model: decision boundary, level sets, gradient norm of "
-            "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
+            (
+                "One row per model: decision boundary and gradient norm of the logit (core figures)."
+                if core
+                else "One row per model: decision boundary, level sets, gradient norm of "
+                "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
+            )
             + (
                 " Critical points marked by kind (green triangle down: minimum, red triangle up: maximum, black "
                 "cross: saddle, purple square: isolated degenerate, violet diamond and line: degenerate "

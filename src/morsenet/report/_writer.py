@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,14 @@ def new_figure(figsize: tuple[float, float]) -> Any:
 class FigureWriter:
     """Draws figures into `folder` in `formats`; `out` lists the written figures in order."""
 
-    def __init__(self, folder: Path, formats: Sequence[str], dpi: int) -> None:
+    def __init__(self, folder: Path, formats: Sequence[str], dpi: int, *, skip: Collection[str] = ()) -> None:
         self.folder, self.formats, self.dpi = folder, tuple(formats), dpi
+        self.skip = frozenset(skip)  # keys not drawn (the extras of a core figure set)
         self.out: list[FigureFile] = []
+
+    def wants(self, key: str) -> bool:
+        """Whether figure `key` is drawn (callers that build a figure themselves ask first)."""
+        return key not in self.skip
 
     def panels(
         self,
@@ -51,6 +56,8 @@ class FigureWriter:
         projections: Sequence[str | None] | None = None,
         bottom: float = 0.6,
     ) -> None:
+        if not self.wants(key):
+            return
         fig = new_figure(figsize)
         for k, draw in enumerate(draws):
             proj = projections[k] if projections else None

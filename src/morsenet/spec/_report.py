@@ -21,6 +21,9 @@ MAX_LEVELS = 200
 # What a claim may expect of a model (checked by `morsenet.report._claims`): its class-0 region around the disk
 # escapes through the ring ("tunnel") or is enclosed ("bounded"); it has critical points or has none.
 CLAIM_EXPECTATIONS = ("tunnel", "bounded", "critical_points", "no_critical_points")
+# Which figures the report draws: every figure, or the core ones (`morsenet.report._figures.EXTRA_FIGURES` lists
+# what "core" leaves out); a quick run draws the core ones unless its study says otherwise.
+FIGURE_SETS = ("all", "core")
 MAX_CLAIMS = 100
 
 
@@ -65,6 +68,7 @@ class ReportSpec:
         levels: what the level-set figure draws, "logit" or "probability" (None: the logit).
         probability_levels: contours of the probability figure (None: 20); only with levels = "probability".
         claims: published claims checked against the run (the report's "Claims checked" section).
+        figures: "all" or "core" (`FIGURE_SETS`); None: core for a quick run, all otherwise.
     """
 
     box: tuple[tuple[float, float], ...] | None = None
@@ -72,8 +76,11 @@ class ReportSpec:
     levels: str | None = None
     probability_levels: int | None = None
     claims: tuple[Claim, ...] = ()
+    figures: str | None = None
 
     def __post_init__(self) -> None:
+        if self.figures is not None and self.figures not in FIGURE_SETS:
+            raise MorsenetError(f"report.figures must be one of {', '.join(FIGURE_SETS)}, got {self.figures!r}")
         if self.levels is not None and self.levels not in LEVELS:
             raise MorsenetError(f"report.levels must be one of {', '.join(LEVELS)}, got {self.levels!r}")
         n = self.probability_levels
@@ -95,7 +102,13 @@ class ReportSpec:
 
     @property
     def is_default(self) -> bool:
-        return self.box is None and self.resolution is None and self.levels is None and not self.claims
+        return (
+            self.box is None
+            and self.resolution is None
+            and self.levels is None
+            and not self.claims
+            and self.figures is None
+        )
 
     @property
     def n_probability_levels(self) -> int:
@@ -115,6 +128,8 @@ class ReportSpec:
             out["probability_levels"] = self.probability_levels
         if self.claims:
             out["claims"] = [c.to_dict() for c in self.claims]
+        if self.figures is not None:
+            out["figures"] = self.figures
         return out
 
 
@@ -172,6 +187,7 @@ def parse_report(raw: Any, *, keys: Sequence[str], dims: Sequence[tuple[str, int
         table.get("levels"),
         table.get("probability_levels"),
         table.get("claims", ()),
+        table.get("figures"),
     )
     if spec.box is not None:
         for label, dim in dims:

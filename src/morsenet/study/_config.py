@@ -45,7 +45,7 @@ from ..training import TrainConfig
 from . import _toml
 
 _TOP_KEYS = ("name", "description", "seed", "train", "snapshots", "report", "datasets", "models")
-REPORT_KEYS = ("box", "resolution", "levels", "probability_levels", "claims")
+REPORT_KEYS = ("box", "resolution", "levels", "probability_levels", "claims", "figures")
 
 __all__ = ["DatasetSpec", "ModelSpec", "ReportSpec", "Study", "bundled_studies", "load_study", "parse_study"]
 

@@ -295,5 +295,6 @@ def _run(
             progress=sys.stderr.isatty() if progress is None else progress,
             box=study.report.box,  # None: the data's box + margin (`default_search_box`)
             resolution=study.report.resolution,
+            figures=study.report.figures,  # None: core figures for a quick run, all otherwise
         )
     return final
