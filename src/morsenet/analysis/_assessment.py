@@ -151,6 +151,7 @@ def assess_model(
     ring_points: Tensor | None = None,
     geometry: DiskRing | None = None,
     cells: CellSettings | None = None,
+    circles: tuple[int, int] = (N_RADII, N_ANGLES),
 ) -> Assessment:
     """Compare what the theorems allow a model with what the model actually does.
 
@@ -173,6 +174,7 @@ def assess_model(
         geometry: a `morsenet.datasets.DiskRing` (centre, disk radius, ring); when given it replaces `ring` and
             `inner_radius`, and the winding circle is the disk's circle around its centre.
         cells: budget of the critical-point search's index bookkeeping (`CellSettings`).
+        circles: (circles, angles per circle) of the tunnel test's circle sampling.
 
     Returns:
         An `Assessment`.
@@ -201,7 +203,7 @@ def assess_model(
         framed = geometry is not None and geometry.standardized
         regions, tunnel, winding = _topology(
             call, box_t, ring, inner_radius, resolution, threshold, ring_points, notes, center=center,
-            geometry=geometry if framed else None,
+            geometry=geometry if framed else None, circles=circles,
         )  # fmt: skip
         if framed:
             tunnel_frame = "disk_ring"
@@ -314,7 +316,7 @@ def _contradictions(
 def _topology(
     call: ScalarFn, box: Box, ring: tuple[float, float], inner_radius: float, resolution: int, threshold: float,
     ring_points: Tensor | None, notes: list[str], *, center: tuple[float, ...] = (0.0, 0.0),
-    geometry: DiskRing | None = None,
+    geometry: DiskRing | None = None, circles: tuple[int, int] = (N_RADII, N_ANGLES),
 ) -> tuple[DecisionRegions, TunnelAnalysis | None, int | None]:  # fmt: skip
     """Decision regions, the tunnel test (reusing the regions) and the winding number of a 2-D model's field
     `call`; what could not be measured goes to `notes`.
@@ -334,12 +336,13 @@ def _topology(
         field_regions = regions_on_grid(field, field_box, grid, _logit_threshold(threshold), float(threshold))
     tunnel = winding_ = None
     try:
-        checked = check_tunnel(field_box, center, inner_radius, ring, threshold, N_RADII, N_ANGLES, K_MINIMA)
+        n_radii, n_angles = circles
+        checked = check_tunnel(field_box, center, inner_radius, ring, threshold, n_radii, n_angles, K_MINIMA)
         pts = None if ring_points is None else check_ring_points(ring_points)
         if pts is not None and geometry is not None:  # the ring points into the frame too
             pts = (pts - torch.tensor(geometry.center, dtype=torch.float64)) / torch.tensor(geometry.scale).double()
         tunnel = tunnel_on_circles(
-            field, field_box, checked, field_regions, pts, n_radii=N_RADII, n_angles=N_ANGLES, k_minima=K_MINIMA
+            field, field_box, checked, field_regions, pts, n_radii=n_radii, n_angles=n_angles, k_minima=K_MINIMA
         )
     except MorsenetError as err:
         notes.append(f"tunnel test skipped: {err}")

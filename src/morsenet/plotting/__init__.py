@@ -4,12 +4,12 @@ matplotlib is imported inside this package only. Functions that create their own
 figure shows inline in a notebook; pass `ax=` (or `pyplot=False`) to draw into figures you manage.
 """
 
+from ._animation import animate_snapshots as animate_snapshots
 from ._curve import plot_block_derivatives as plot_block_derivatives
 from ._curve import plot_curve as plot_curve
 from ._curve import plot_derivative as plot_derivative
 from ._escape import plot_escape as plot_escape
 from ._figures import PANELS as PANELS
-from ._figures import animate_snapshots as animate_snapshots
 from ._figures import grid_spacing as grid_spacing
 from ._figures import plot_comparison as plot_comparison
 from ._figures import plot_snapshots as plot_snapshots

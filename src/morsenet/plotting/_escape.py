@@ -27,7 +27,11 @@ def plot_escape(escape: EscapeAnalysis, ax: Any = None, *, title: str | None = N
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     g = escape.min_gradient.clip(min=1e-300)
+    from ._style import lighten_log_axis
+
     ax.loglog(escape.radii, g, color="C0", lw=1.5, gid="escape-curve", label="min |grad f| on the circle")
+    lighten_log_axis(ax.xaxis)
+    lighten_log_axis(ax.yaxis)
     ax.axvline(escape.box_radius, color="0.4", ls="--", lw=1, gid="escape-box", label="box radius")
     d = escape.nearest_critical_distance
     if d is not None:

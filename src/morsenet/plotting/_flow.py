@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ._figures import gif_frame, write_gif
+from ._animation import gif_frame, write_gif
 from ._maps import log_limits
-from ._style import CLASS_COLORS, legend_below, new_axes, set_title, to_numpy
+from ._style import CLASS_COLORS, legend_below, lighten_log_axis, new_axes, set_title, to_numpy
 
 __all__ = ["animate_trajectories", "plot_flow_jacobian_maps", "plot_trajectories"]
 
@@ -197,5 +197,6 @@ def plot_flow_jacobian_maps(maps: Any, fig_or_axes: Any = None, *, which: Sequen
             ax.tick_params(labelsize=7)
             set_title(ax, f"{kind} σ of Dφ on [{a:.3g}, {b:.3g}]", fontsize=8)
         if colorbar and mesh is not None:
-            fig.colorbar(mesh, ax=axes[r * n : (r + 1) * n], label=f"{kind} σ (log)", shrink=0.9)
+            cb = fig.colorbar(mesh, ax=axes[r * n : (r + 1) * n], label=f"{kind} σ (log)", shrink=0.9)
+            lighten_log_axis(cb.ax.yaxis)
     return fig

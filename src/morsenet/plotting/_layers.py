@@ -13,7 +13,7 @@ import numpy as np
 
 from ._maps import log_limits
 from ._marks import plot_critical_points
-from ._style import new_axes, set_title, to_numpy
+from ._style import lighten_log_axis, new_axes, set_title, to_numpy
 
 if TYPE_CHECKING:
     from ..analysis import CriticalPoint
@@ -97,7 +97,8 @@ def plot_layer_map(
             label = "|grad| (log)" if lmap.kind == "tail" else ("|eigenvalue|" if lmap.kind == "eigenvalues" else "σ")
             if lmap.kind != "tail":
                 label = f"{which} {label} (log)"
-            ax.figure.colorbar(mesh, ax=ax, label=label, extend="min" if below else "neither")
+            cb = ax.figure.colorbar(mesh, ax=ax, label=label, extend="min" if below else "neither")
+            lighten_log_axis(cb.ax.yaxis)
     mesh.set_gid("layer-map")
     _axis_labels(ax, lmap)
     ax.set_aspect("equal" if lmap.directions is None else "auto")

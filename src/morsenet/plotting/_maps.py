@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._marks import plot_critical_points, plot_tunnel
-from ._style import CLASS_COLORS, extent, legend_below, new_axes, probability_cmap, set_title, to_numpy
+from ._style import (
+    CLASS_COLORS,
+    extent,
+    legend_below,
+    lighten_log_axis,
+    new_axes,
+    probability_cmap,
+    set_title,
+    to_numpy,
+)
 
 if TYPE_CHECKING:
     from ..analysis import CriticalPoint, TunnelAnalysis
@@ -60,10 +69,8 @@ def plot_decision_boundary(
         interpolation="bilinear",
         alpha=0.9,
     )
-    if classify and values.min() < 0.5 < values.max():
-        ax.contour(
-            to_numpy(prediction.xs), to_numpy(prediction.ys), values, levels=[0.5], colors="black", linewidths=1.2
-        )
+    if classify:
+        decision_contour(ax, prediction, values)
     _scatter_points(ax, data, points)
     if tunnel is not None:
         plot_tunnel(tunnel, ax, legend=False)
@@ -81,6 +88,19 @@ def plot_decision_boundary(
     ax.set_ylabel("$x_2$")
     set_title(ax, title or "decision boundary")
     return ax
+
+
+def decision_contour(ax: Any, prediction: Any, values: np.ndarray | None = None) -> Any:
+    """The 0.5 contour of a classifier's probability map in black (gid "decision-contour"); None when the map does
+    not cross 0.5. `values`: the probabilities as numpy, when already converted."""
+    values = to_numpy(prediction.values) if values is None else values
+    if not values.min() < 0.5 < values.max():
+        return None
+    cs = ax.contour(
+        to_numpy(prediction.xs), to_numpy(prediction.ys), values, levels=[0.5], colors="black", linewidths=1.2
+    )
+    cs.set_gid("decision-contour")
+    return cs
 
 
 def plot_level_sets(
@@ -188,7 +208,7 @@ def plot_singular_value_map(
         legend: a legend of the critical-point kinds (under the map).
     """
     from matplotlib.colors import LogNorm
-    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter
 
     if which not in ("min", "max"):
         raise ValueError(f"`which` must be 'min' or 'max', got {which!r}")
@@ -216,7 +236,7 @@ def plot_singular_value_map(
         # decades (and 2, 5 within them when the range is short), not one tick per contour level
         subs = (1.0,) if hi / lo > 1e3 else (1.0, 2.0, 5.0)
         cb.set_ticks(LogLocator(base=10.0, subs=subs, numticks=12))
-        cb.ax.yaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+        lighten_log_axis(cb.ax.yaxis)  # plain-text labels, no minor ticks over more than 2 decades
         cb.ax.yaxis.set_minor_formatter(NullFormatter())
     if critical_points is not None:
         plot_critical_points(critical_points, ax, legend=False, size=55)
@@ -252,10 +272,15 @@ def plot_surface(
     cmap = probability_cmap() if classify else colormaps["viridis"]
     norm = Normalize(0, 1) if classify else Normalize(float(np.nanmin(zz)), float(np.nanmax(zz)))
     fc = cmap(norm(zz))  # each facet takes the colour of its first corner (matplotlib's rule)
-    surf = ax.plot_surface(
-        xx, yy, zz, facecolors=fc, rstride=1, cstride=1, linewidth=0.3, antialiased=False, shade=False
-    )
-    surf.set_edgecolor(fc[:-1, :-1].reshape(-1, 4))  # edges in the facet's colour: no seams
+    facets = fc[:-1, :-1].reshape(-1, 4)  # row by row, as plot_surface makes the facets
+    if np.isfinite(zz).all():  # the colours as one array: plot_surface converts `facecolors` one facet at a time
+        surf = ax.plot_surface(xx, yy, zz, rstride=1, cstride=1, linewidth=0.3, antialiased=False, shade=False)
+        surf.set_facecolor(facets)
+    else:  # plot_surface drops the facets with a non-finite corner, and their colours with them
+        surf = ax.plot_surface(
+            xx, yy, zz, facecolors=fc, rstride=1, cstride=1, linewidth=0.3, antialiased=False, shade=False
+        )
+    surf.set_edgecolor(facets)  # edges in the facet's colour: no seams
     surf.set_gid("surface")
     if data is not None and data.input_dim == 2 and classify:
         x, y = to_numpy(data.x_test), to_numpy(data.y_test)

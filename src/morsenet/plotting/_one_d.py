@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._figures import gif_frame, write_gif
+from ._animation import gif_frame, write_gif
 
 __all__ = ["animate_one_d", "draw_one_d", "plot_layer_derivatives", "plot_layer_parameters", "plot_one_d_fit"]
 

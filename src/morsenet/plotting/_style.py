@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -94,12 +96,156 @@ def legend_below(ax: Any, handles: Any = None, labels: Any = None, *, fontsize: 
 
 def enlarge_text(fig: Any, minimum: float) -> None:
     """Raise every text of `fig` smaller than `minimum` points to it (a wide figure shown scaled down in HTML)."""
+    from matplotlib.axis import Axis
     from matplotlib.text import Text
 
-    for ax in fig.axes:  # tick labels are made at draw time: set them through the axes
-        for axis in [ax.xaxis, ax.yaxis] + ([ax.zaxis] if hasattr(ax, "zaxis") else []):
-            if axis.get_ticklabels() and axis.get_ticklabels()[0].get_fontsize() < minimum:
-                axis.set_tick_params(labelsize=minimum)
-    for text in fig.findobj(Text):
-        if text.get_text() and text.get_fontsize() < minimum:
-            text.set_fontsize(minimum)
+    stack: list[Any] = [fig]
+    while stack:  # every artist but the ticks (listing an axis's ticks makes all of them: they are set below)
+        artist = stack.pop()
+        if isinstance(artist, Axis):
+            # tick labels are made at draw time, as copies of the axis's first tick: set them there
+            if float(artist.majorTicks[0].label1.get_fontsize()) < minimum:
+                artist.set_tick_params(which="major", labelsize=minimum)
+            if float(artist.minorTicks[0].label1.get_fontsize()) < minimum:
+                artist.set_tick_params(which="minor", labelsize=minimum)
+            stack += [artist.label, artist.offsetText]
+            continue
+        if isinstance(artist, Text) and artist.get_text() and float(artist.get_fontsize()) < minimum:
+            artist.set_fontsize(minimum)
+        stack += artist.get_children()
+
+
+# ----- cheap ticks: tick objects, tick-label layout and mathtext are most of a small panel's drawing time -----
+
+_SUPERSCRIPT = str.maketrans("0123456789-+.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺·")
+
+
+def plain_log_text(label: str) -> str:
+    """A log axis's mathtext tick label as the same text without mathtext: "$\\mathdefault{10^{-2}}$" -> "10⁻²",
+    "$\\mathdefault{2\\times10^{-3}}$" -> "2×10⁻³", "$\\mathdefault{1}$" -> "1" (labels without "$" pass as
+    they are). Plain text is laid out without the mathtext parser, whose cache holds only a few dozen labels."""
+    import re
+
+    if not (label.startswith("$") and label.endswith("$")):
+        return label
+    body = label[1:-1]
+    if body.startswith("\\mathdefault{") and body.endswith("}"):
+        body = body[len("\\mathdefault{") : -1]
+    body = body.replace("\\times", "×")
+    body = re.sub(r"\^\{([^{}]*)\}", lambda m: m.group(1).translate(_SUPERSCRIPT), body)
+    return body.replace("-", "−") if body.startswith("-") else body
+
+
+@functools.cache
+def _plain_log_classes() -> tuple[type, type]:
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator
+
+    class PlainLogFormatter(LogFormatterSciNotation):
+        """`LogFormatterSciNotation` (same ticks labelled, same numbers) written as plain text."""
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return plain_log_text(super().__call__(x, pos))
+
+    class SparseLogLocator(LogLocator):
+        """Minor ticks of a log axis (`LogLocator(subs="auto")`), none when the view spans more than
+        `max_decades` decades (they are unlabelled there, and each tick is a few artists to make and lay out)."""
+
+        def __init__(self, max_decades: float) -> None:
+            super().__init__(subs="auto")
+            self.max_decades = max_decades
+
+        def __call__(self) -> Any:
+            axis: Any = self.axis
+            lo, hi = axis.get_view_interval()
+            lo, hi = min(lo, hi), max(lo, hi)
+            if lo > 0 and np.isfinite(hi) and math.log10(hi / lo) > self.max_decades:
+                return []
+            return super().__call__()
+
+    return PlainLogFormatter, SparseLogLocator
+
+
+def plain_log_formatter(*, label_only_base: bool = False) -> Any:
+    """A log axis's default tick formatter (`LogFormatterSciNotation`) writing plain text instead of mathtext."""
+    return _plain_log_classes()[0](labelOnlyBase=label_only_base)
+
+
+def lighten_log_axis(axis: Any, *, minor_decades: float | None = 2.0) -> None:
+    """Cheaper ticks on a log-scaled matplotlib Axis: the same labels as plain text (`plain_log_formatter`), and
+    its minor ticks only while the view spans at most `minor_decades` decades (None: keep them always)."""
+    formatter, locator = _plain_log_classes()
+    axis.set_major_formatter(formatter(labelOnlyBase=False))
+    axis.set_minor_formatter(formatter(labelOnlyBase=False))
+    if minor_decades is not None:
+        axis.set_minor_locator(locator(minor_decades))
+
+
+@functools.cache
+def _in_view_class() -> type:
+    from matplotlib.ticker import Locator
+
+    class InViewLocator(Locator):
+        """Another locator's ticks, less those outside the axis's view interval. Matplotlib makes and updates a
+        tick for every location a locator returns but draws only those in view, so dropping the others draws
+        the same ticks with fewer objects. Autoscaling (`nonsingular`, `view_limits`) and `tick_values` are the
+        wrapped locator's."""
+
+        def __init__(self, base: Any) -> None:
+            self.base = base
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.base.set_axis(axis)
+
+        def __call__(self) -> Any:
+            locs = np.asarray(self.base(), dtype=float)
+            if locs.size == 0:
+                return locs
+            axis: Any = self.axis
+            transform = axis.get_transform()
+            lo, hi = sorted(transform.transform(np.asarray(axis.get_view_interval(), dtype=float)))
+            with np.errstate(all="ignore"):
+                t = transform.transform(locs)
+            tol = 1e-6 * (hi - lo) if np.isfinite(hi - lo) else 0.0
+            keep = ~np.isfinite(t) | ((t >= lo - tol) & (t <= hi + tol))  # non-finite: matplotlib decides
+            return locs[keep]
+
+        def tick_values(self, vmin: float, vmax: float) -> Any:
+            return self.base.tick_values(vmin, vmax)
+
+        def nonsingular(self, v0: float, v1: float) -> Any:
+            return self.base.nonsingular(v0, v1)
+
+        def view_limits(self, vmin: float, vmax: float) -> Any:
+            return self.base.view_limits(vmin, vmax)
+
+        def set_params(self, **kwargs: Any) -> None:
+            self.base.set_params(**kwargs)
+
+    return InViewLocator
+
+
+def trim_ticks(fig: Any) -> None:
+    """Drop the tick locations outside each 2-D axis's view before `fig` is drawn: the same ticks are drawn,
+    with fewer tick objects made and laid out (matplotlib makes one per location its locator returns). Only
+    locators whose ticks do not index their labels are wrapped (MaxNLocator, AutoLocator, LogLocator, ...);
+    fixed ticks, 3-D and polar axes are left as they are."""
+    from matplotlib.ticker import AutoMinorLocator, LogLocator, MaxNLocator, MultipleLocator
+
+    wrapper = _in_view_class()
+    kinds = (MaxNLocator, LogLocator, MultipleLocator, AutoMinorLocator)
+    for ax in fig.axes:
+        if getattr(ax, "name", "") != "rectilinear":
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            for ticker in (axis.major, axis.minor):
+                locator = ticker.locator
+                if isinstance(locator, kinds) and not isinstance(locator, wrapper):
+                    default = axis.isDefault_majloc if ticker is axis.major else axis.isDefault_minloc
+                    wrapped = wrapper(locator)
+                    wrapped.set_axis(axis)
+                    ticker.locator = wrapped  # as `set_major_locator` does, without marking it user-set
+                    if ticker is axis.major:
+                        axis.isDefault_majloc = default
+                    else:
+                        axis.isDefault_minloc = default

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._maps import log_limits
-from ._style import CLASS_COLORS, TUNNEL_COLOR, new_axes, probability_cmap, set_title, to_numpy
+from ._style import CLASS_COLORS, TUNNEL_COLOR, lighten_log_axis, new_axes, probability_cmap, set_title, to_numpy
 
 __all__ = ["decision_isosurface", "plot_axis_slices", "plot_decision_isosurface"]
 
@@ -155,5 +155,6 @@ def plot_axis_slices(
         set_title(bottom, f"|grad f|, {plane}", fontsize=9)
     fig = grid[0, 0].figure  # one colour bar per row, right of its last panel (the three share the scale)
     fig.colorbar(images[-1][0], ax=grid[0, -1], shrink=0.8, label="probability of class 1")
-    fig.colorbar(images[-1][1], ax=grid[1, -1], shrink=0.8, label="|grad f| (log)")
+    cb = fig.colorbar(images[-1][1], ax=grid[1, -1], shrink=0.8, label="|grad f| (log)")
+    lighten_log_axis(cb.ax.yaxis)
     return grid

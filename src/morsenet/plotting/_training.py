@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._style import CLASS_COLORS, legend_below, new_axes, set_title, to_numpy
+from ._style import CLASS_COLORS, legend_below, lighten_log_axis, new_axes, set_title, to_numpy
 
 if TYPE_CHECKING:
     from ..training import History
@@ -81,6 +81,7 @@ def plot_loss(history: History, ax: Any = None, *, log: bool = True, title: str 
         ax.axvline(best + 1, color="0.5", ls="--", lw=0.8, label=f"best epoch {best + 1}")
     if log and len(train) and np.all(train > 0) and (not len(test) or np.all(test > 0)):
         ax.set_yscale("log")
+        lighten_log_axis(ax.yaxis)
     return _epoch_axes(ax, "loss", title or "loss")
 
 
@@ -138,6 +139,7 @@ def plot_loss_terms(history: History, ax: Any = None, *, title: str | None = Non
         ax.plot(np.arange(1, len(values) + 1), values, color=f"C{k}", lw=1.0, ls="--" if k % 2 else "-", label=label)
     if all(np.all(v > 0) for v in (total, *parts.values())):
         ax.set_yscale("log")
+        lighten_log_axis(ax.yaxis)
     return _epoch_axes(ax, "weighted contribution to the loss", title or "loss decomposition")
 
 
@@ -165,4 +167,5 @@ def plot_r1_ratio(
     lo, hi = float(ratio.min()), max(float(ratio.max()), 1.0)
     if lo > 0 and hi / lo > 10:  # a log scale only where the ratio spans more than a decade
         ax.set_yscale("log")
+        lighten_log_axis(ax.yaxis)
     return _epoch_axes(ax, "R1 ratio", title or "rule R1's ratio |residual| Lip max_k ||W_k|| / |skip|")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._style import new_axes, set_title, to_numpy
+from ._style import lighten_log_axis, new_axes, set_title, to_numpy
 
 __all__ = ["plot_weight_eigenvalues", "plot_weight_heatmaps", "plot_weight_spectra", "weight_eigenvalues"]
 
@@ -31,25 +31,8 @@ def plot_weight_spectra(
     1..L in order of application, as their names ("layer 1", "block 1", ...) are.
     """
     ax = new_axes(ax, figsize=(6, 3.5))
-    fixed_top, top, collapsed = top, floor, False
-    for i, layer in enumerate(spectra.layers):
-        sv = to_numpy(layer.singular_values)
-        kept = sv > layer.tol
-        shown = np.maximum(sv, floor) if log else sv
-        ax.scatter(np.full(kept.sum(), i + 1), shown[kept], color="C0", alpha=0.5, s=22)
-        if (~kept).any():
-            ax.scatter(
-                np.full((~kept).sum(), i + 1),
-                shown[~kept],
-                color="C3",
-                marker="x",
-                s=30,
-                label=None if collapsed else "below rank tolerance",
-            )
-            collapsed = True
-        if sv.size:
-            top = max(top, float(sv.max()))
-    top = fixed_top if fixed_top is not None else top
+    _, collapsed, peak = spectra_points(ax, spectra, log=log, floor=floor)
+    top = top if top is not None else max(floor, peak)
     if log:
         ax.set_yscale("log")
         ax.set_ylim(floor * 0.8, top * 1.5)
@@ -68,10 +51,36 @@ def plot_weight_spectra(
         ax.set_xticklabels(names[::step], rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("singular value" + (" (log)" if log else ""))
     ax.grid(True, ls="--", lw=0.4)
+    if log:
+        lighten_log_axis(ax.yaxis)
     if collapsed:
         ax.legend(fontsize=7)
     set_title(ax, title or "weight singular values")
     return ax
+
+
+def spectra_points(ax: Any, spectra: Any, *, log: bool = True, floor: float = 1e-4) -> tuple[list[Any], bool, float]:
+    """The singular values of every layer as two scatters: those above the layer's rank tolerance (blue dots)
+    and those below it (red crosses, label "below rank tolerance"; only when there are any), at x = the layer
+    number (1..L); on a log axis values are raised to `floor`. Returns (the scatters, whether any value fell
+    below its tolerance, the largest singular value or 0)."""
+    xs_kept, ys_kept, xs_low, ys_low, peak = [], [], [], [], 0.0
+    for i, layer in enumerate(spectra.layers):
+        sv = to_numpy(layer.singular_values)
+        kept = sv > layer.tol
+        shown = np.maximum(sv, floor) if log else sv
+        xs_kept.append(np.full(kept.sum(), i + 1.0))
+        ys_kept.append(shown[kept])
+        xs_low.append(np.full((~kept).sum(), i + 1.0))
+        ys_low.append(shown[~kept])
+        if sv.size:
+            peak = max(peak, float(sv.max()))
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+    out = [ax.scatter(cat(xs_kept), cat(ys_kept), color="C0", alpha=0.5, s=22)]
+    low_x, low_y = cat(xs_low), cat(ys_low)
+    if low_x.size:
+        out.append(ax.scatter(low_x, low_y, color="C3", marker="x", s=30, label="below rank tolerance"))
+    return out, bool(low_x.size), peak
 
 
 def plot_weight_heatmaps(

@@ -27,9 +27,11 @@ from ..analysis import (
     training_snapshots,
     weight_spectra,
 )
+from ..analysis._critical_points import DEFAULT_STARTS
 from ..analysis._frame import geometry_frame
 from ..analysis._grid import default_search_box
 from ..analysis._scalar_field import as_scalar_field
+from ..analysis._topology import N_ANGLES, N_RADII
 from ..analysis._tunnel_3d import ThreeDViews, three_d_resolution, three_d_views
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
@@ -44,18 +46,24 @@ from ._stages_data import OneDAnalysis, StagesAnalysis, one_d_analysis, stages_a
 
 @dataclass(frozen=True)
 class Resolutions:
-    """Grid sizes: decision boundary / level sets / surface, singular-value maps, snapshots, 1-D curves."""
+    """Grid sizes: decision boundary / level sets / surface, singular-value maps, snapshots, 1-D curves; and the
+    sampling of the theory assessment: critical-point search starts, the tunnel test's circles and angles."""
 
     prediction: int = 200
     jacobian: int = 120
     snapshot: int = 80
     curve: int = 1001
     margin: float = 0.2
+    critical_point_starts: int = DEFAULT_STARTS
+    tunnel_circles: tuple[int, int] = (N_RADII, N_ANGLES)
 
     @classmethod
     def quick(cls) -> Resolutions:
-        """Coarser grids for `--quick` runs, whose report must build in seconds."""
-        return cls(prediction=100, jacobian=60, snapshot=48, curve=401)
+        """Coarser grids and sampling for `--quick` runs, whose report must build in seconds (the circles and
+        starts of the default sweep's analyses)."""
+        return cls(
+            prediction=100, jacobian=60, snapshot=48, curve=401, critical_point_starts=64, tunnel_circles=(48, 256)
+        )
 
 
 @dataclass
@@ -134,14 +142,21 @@ def _dataset(meta: dict[str, Any], record: dict[str, Any], cache: dict[str, Data
     return cache[key]
 
 
-def _assess(a: ModelAnalysis) -> None:
+def _assess(a: ModelAnalysis, resolutions: Resolutions) -> None:
     """The theory-and-topology assessment; a failure only leaves a note (the figures still draw)."""
     g = a.data.geometry
     ring: dict[str, Any] = {}
     if g is not None:  # the tunnel test on the data's own disk and ring, with its class-1 test points
         ring = {"geometry": g, "ring_points": a.data.x_test[a.data.y_test > 0.5]}
     try:
-        a.assessment = assess_model(a.model, a.box, seed=0, **ring)
+        a.assessment = assess_model(
+            a.model,
+            a.box,
+            seed=0,
+            n_starts=resolutions.critical_point_starts,
+            circles=resolutions.tunnel_circles,
+            **ring,
+        )
     except Exception as err:  # a failing assessment must not take the figures down with it
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
         a.theory_note = f"theory assessment failed: {type(err).__name__}: {first}"
@@ -191,7 +206,7 @@ def analyze_model(
         a.theory_note = "theory assessment skipped (--no-theory)"
     elif a.input_dim <= 3:  # critical points in 1-3 dimensions; regions and the tunnel test in 2-D only
         t = time.perf_counter()
-        _assess(a)
+        _assess(a, resolutions)
         a.seconds["theory"] = time.perf_counter() - t
     else:
         a.theory_note = (
@@ -201,7 +216,8 @@ def analyze_model(
     if a.input_dim == 2:
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
-        a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
+        if extras:  # the hidden layer's maps: the singular-value figure and the full comparison (not core)
+            a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
         if extras:
             add_inside_maps(a, resolutions.jacobian)  # a failure only adds a note to `a.notes`
     elif a.input_dim == 1:

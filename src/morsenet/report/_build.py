@@ -5,27 +5,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import multiprocessing
 import os
 import shutil
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from .._progress import Phase, wanted
-from .._validation import atomic_write_text, intra_op_threads, sigint_ignored
+from .._validation import atomic_write_text
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import read_checkpoint
 from ..spec._report import FIGURE_SETS, MAX_RESOLUTION, MIN_RESOLUTION
-from ._analyze import ModelAnalysis, Resolutions, analyze_model
+from ._analyze import Resolutions
 from ._content import Report, report_document
-from ._figures import COMPARISONS, FigureFile, comparison_figure, model_figures, safe_name
+from ._figures import COMPARISONS, FigureFile
+from ._jobs import ReportWorkers, run_beside, run_jobs
 from ._run import ModelEntry, read_run
 from ._summary import summary_json
 from ._writers import render_html, render_markdown
@@ -50,19 +49,6 @@ def _relocate(figs: list[FigureFile], old: Path, new: Path) -> list[FigureFile]:
         return new / p.relative_to(old)
 
     return [dataclasses.replace(f, png=move(f.png), files=tuple(move(p) for p in f.files)) for f in figs]
-
-
-def _folders(entries: Sequence[ModelEntry], root: Path) -> list[Path]:
-    """One figure folder per model, named after it (made file-safe, and unique)."""
-    seen: set[str] = set()
-    out = []
-    for entry in entries:
-        name, k = safe_name(entry.name), 2
-        while name.lower() in seen or name == "comparison":
-            name, k = f"{safe_name(entry.name)}_{k}", k + 1
-        seen.add(name.lower())
-        out.append(root / name)
-    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,145 +124,6 @@ def _box_cache(entries: Sequence[ModelEntry], box: tuple[tuple[float, float], ..
     return cache
 
 
-def _analysis_job(
-    entry: ModelEntry,
-    resolutions: Resolutions,
-    theory: bool,
-    cache: dict[str, Dataset] | None = None,
-    figures: str = "all",
-) -> tuple[ModelAnalysis, float]:
-    t = time.perf_counter()
-    a = analyze_model(entry, resolutions=resolutions, theory=theory, cache=cache, figures=figures)
-    return a, time.perf_counter() - t
-
-
-def _figures_job(a: ModelAnalysis, folder: Path, formats: tuple[str, ...], dpi: int) -> tuple[list[FigureFile], float]:
-    t = time.perf_counter()
-    return model_figures(a, folder, formats=formats, dpi=dpi), time.perf_counter() - t
-
-
-def _line(a: ModelAnalysis, t_analysis: float, figs: list[FigureFile], t_figures: float) -> str:
-    theory = f" (theory {a.seconds['theory']:.1f} s)" if "theory" in a.seconds else ""
-    return f"analyses {t_analysis:.1f} s{theory}, {len(figs)} figures {t_figures:.1f} s"
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _comparison_job(
-    kind: str, analyses: list[ModelAnalysis], folder: Path, formats: tuple[str, ...], dpi: int
-) -> FigureFile | None:
-    return comparison_figure(kind, analyses, folder, formats=formats, dpi=dpi)
-
-
-def _spawn_is_safe() -> bool:
-    """Whether worker processes can start: spawn re-imports the caller's `__main__` script in each worker.
-
-    That is harmless for notebooks, `python -c`, `python -m ...` and the `morsenet` command, and for scripts
-    whose work sits under `if __name__ == "__main__":`; a script that calls `build_report` at top level
-    would run again in every worker, so it gets the sequential path instead.
-    """
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if path is None or getattr(main, "__spec__", None) is not None:
-        return True
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "__name__" in text and "__main__" in text
-
-
-def _run_jobs(
-    entries: Sequence[ModelEntry],
-    folder: Path,
-    resolutions: Resolutions,
-    formats: tuple[str, ...],
-    dpi: int,
-    theory: bool,
-    workers: int,
-    say,
-    bar: Phase | None = None,
-    cache: dict[str, Dataset] | None = None,
-    figures: str = "all",
-) -> tuple[list[tuple], list[FigureFile]]:
-    """Analyse every model, then draw the per-model and the comparison figures.
-
-    With several workers, the analyses run first (they are quick), then every figure job, per-model and
-    comparison alike, goes to the pool at once, so that no worker waits for the largest figure at the end.
-    Returns ([(analysis, figures)] in model order, comparison figures).
-    """
-    folders, n = _folders(entries, folder), len(entries)
-    bar = bar or Phase("report", 0, enabled=False)
-    if workers <= 1 or n <= 1 or not _spawn_is_safe():
-        # one intra-op thread, as in the workers: the maps of these tiny models are too small to share, and a
-        # second thread that the scheduler has parked costs milliseconds per operation on a busy machine
-        with intra_op_threads(1):
-            results = []
-            for k, (entry, where) in enumerate(zip(entries, folders)):
-                bar.note(f"analysing {entry.name}")
-                a, t_a = _analysis_job(entry, resolutions, theory, cache, figures)
-                bar.step(f"drawing {entry.name}")
-                figs, t_f = _figures_job(a, where, formats, dpi)
-                bar.step(f"{entry.name} done")
-                results.append((a, figs))
-                say(f"{entry.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
-            analyses = [a for a, _ in results]
-            comparison: list[FigureFile | None] = []
-            for kind in COMPARISONS:
-                bar.note(f"drawing {kind}")
-                comparison.append(_comparison_job(kind, analyses, folder / "comparison", formats, dpi))
-                bar.step(f"{kind} done")
-            return results, [f for f in comparison if f is not None]
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    # spawn, not fork: forking a process that has started torch's thread pools can deadlock.
-    ctx = multiprocessing.get_context("spawn")
-    # The workers start (on the first submits) with SIGINT ignored, so Ctrl-C, which the terminal sends to the
-    # whole process group, reaches only this process: it stops the pool below, and no worker prints a traceback.
-    with sigint_ignored():
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
-        try:
-            jobs = [(e, pool.submit(_analysis_job, e, resolutions, theory, cache, figures)) for e in entries]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    try:
-        bar.note(f"analysing {n} models")
-        done = []
-        for e, f in jobs:
-            done.append(f.result())
-            bar.step(f"analysed {e.name}")
-        analyses = [a for a, _ in done]
-        pending: list[Future[FigureFile | None]] = [
-            pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
-            for kind in COMPARISONS[:1]
-        ]  # the largest figure first
-        drawing = [pool.submit(_figures_job, a, where, formats, dpi) for a, where in zip(analyses, folders)]
-        pending += [
-            pool.submit(_comparison_job, kind, analyses, folder / "comparison", formats, dpi)
-            for kind in COMPARISONS[1:]
-        ]
-        results = []
-        for k, ((a, t_a), fut) in enumerate(zip(done, drawing)):
-            figs, t_f = fut.result()
-            bar.step(f"drew {a.name}")
-            results.append((a, figs))
-            say(f"{a.name} ({k + 1}/{n}): {_line(a, t_a, figs, t_f)}")
-        drawn: list[FigureFile | None] = []
-        for job in pending:
-            drawn.append(job.result())
-            bar.step("drew a comparison")
-        return results, [f for f in drawn if f is not None]
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # stop queued jobs, then re-raise
-        raise
-    finally:
-        pool.shutdown(wait=True)
-
-
 def build_report(
     run_dir: str | Path,
     *,
@@ -285,7 +132,7 @@ def build_report(
     dpi: int | None = None,
     resolutions: Resolutions | None = None,
     theory: bool = True,
-    workers: int | None = None,
+    workers: int | ReportWorkers | None = None,
     box: str | Sequence[float] | Sequence[Sequence[float]] | None = None,
     resolution: int | None = None,
     figures: str | None = None,
@@ -307,7 +154,8 @@ def build_report(
             snapshots 40%); overrides `resolutions`' grids.
         theory: run the theory assessment (`morsenet.analysis.assess_model`) for 1- to 3-D models.
         workers: processes drawing models in parallel; default min(models, CPU cores, 4), and 1 for a core figure
-            set (a few seconds of work, less than starting the processes would cost). Workers are spawned,
+            set (a few seconds of work, less than starting the processes would cost); or `ReportWorkers` started
+            ahead of time, which then work beside this process (`run_beside`). Workers are spawned,
             so a script calling this at top level (outside `if __name__ == "__main__":`) runs sequentially.
         figures: "all" (every figure) or "core" (leaves out `EXTRA_FIGURES` and the analyses only they need:
             the quick look); default: the study's `report.figures`, else core for a quick run and all otherwise.
@@ -364,9 +212,14 @@ def build_report(
     shutil.rmtree(building, ignore_errors=True)
     try:
         with bar:
-            results, comparison = _run_jobs(
-                run.models, building, resolutions, formats, dpi, theory, workers, say, bar, cache, figures
-            )
+            if isinstance(workers, ReportWorkers):
+                results, comparison = run_beside(
+                    run.models, building, resolutions, formats, dpi, theory, say, bar, cache, figures, workers
+                )
+            else:
+                results, comparison = run_jobs(
+                    run.models, building, resolutions, formats, dpi, theory, workers, say, bar, cache, figures
+                )
         analyses = [a for a, _ in results]
         if final.exists():
             shutil.rmtree(final)

@@ -23,6 +23,7 @@ from ._writer import FigureFile, FigureWriter, safe_name
 
 __all__ = [
     "COMPARISONS",
+    "COMPARED_FIGURES",
     "EXTRA_FIGURES",
     "FigureFile",
     "comparison_figure",
@@ -38,7 +39,12 @@ __all__ = [
 EXTRA_FIGURES = frozenset(
     {"data", "level_sets", "escape", "weight_spectra", "weight_heatmaps", "weight_eigenvalues", "surface"}
 )
-# The comparison's columns under a core figure set (all: also level sets, min singular value, weight spectra).
+# What a core set shows in the comparisons only, so that nothing is drawn twice: each model's decision boundary
+# and gradient norm (compare_2d), its fitted curve (compare_1d), its training curves (compare_training, then
+# drawn for a single model too).
+COMPARED_FIGURES = frozenset({"decision_boundary", "singular_values", "curve", "training"})
+# The comparison's columns under a core figure set (all: also level sets, the hidden layer's min singular value
+# and the weight spectra).
 CORE_COMPARISON = ("decision_boundary", "max_singular_value")
 
 
@@ -91,7 +97,8 @@ def _skipped(a: ModelAnalysis) -> frozenset[str]:
     study chose what they show (`report.levels`: the companion's probability level sets are its main figure)."""
     if a.figures != "core":
         return frozenset()
-    return EXTRA_FIGURES - ({"level_sets"} if study_report_spec(a).levels is not None else set())
+    core = (EXTRA_FIGURES | COMPARED_FIGURES) - ({"level_sets"} if study_report_spec(a).levels is not None else set())
+    return frozenset(core)
 
 
 def model_figures(
@@ -119,7 +126,7 @@ def model_figures(
             (11, 3.8),
             [lambda ax: P.plot_loss(history, ax), lambda ax: P.plot_accuracy(history, ax)],
         )
-    if a.prediction is not None and a.hidden is not None:
+    if a.prediction is not None:
         cps = plane_points(a)
         w.panels(
             "decision_boundary",
@@ -158,6 +165,8 @@ def model_figures(
                 (6.2, 5.2),
                 [lambda ax: P.plot_level_sets(a.prediction, ax, data=data)],
             )
+    if a.prediction is not None and a.gradient is not None and a.hidden is not None:
+        cps = plane_points(a)
         marks = cps or None
         w.panels(
             "singular_values",
@@ -357,7 +366,8 @@ def comparison_figure(
             kind,
             "Models side by side",
             (
-                "One row per model: decision boundary and gradient norm of the logit (core figures)."
+                "One row per model: decision boundary and gradient norm of the logit (the core figures: each "
+                "model's maps are drawn here only)."
                 if core
                 else "One row per model: decision boundary, level sets, gradient norm of "
                 "the logit, min singular value of the last hidden layer's Jacobian, weight singular values."
@@ -399,7 +409,7 @@ def comparison_figure(
         )
     elif kind == "compare_training":
         with_history = [a for a in analyses if a.history is not None]
-        if len(with_history) < 2:
+        if len(with_history) < (1 if any(a.figures == "core" for a in with_history) else 2):
             return None
         rows_training: dict[str, dict[str, Any]] = {
             a.name: {"loss": a.history, "accuracy": a.history} for a in with_history

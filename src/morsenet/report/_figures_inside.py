@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..plotting._figures import grid_spacing
+from ..plotting._figures import grid_spacing, hide_repeated_labels
 from ..plotting._layers import plot_layer_map, plot_lyapunov_map
 from ._analyze import ModelAnalysis
 from ._inside import InsideMaps
@@ -59,6 +59,7 @@ def _grid(
     for i, draw in enumerate(draws):
         draw(fig.add_subplot(rows, cols, i + 1))
     _lighten(fig)
+    hide_repeated_labels(fig)  # panels on one box: their tick labels once, left and at the bottom
     grid_spacing(fig, bottom=bottom, right=0.8, top=0.35, wspace=0.6, hspace=0.45)
     w.figure(key, title, caption, fig)
 

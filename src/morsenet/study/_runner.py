@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import platform
 import sys
 import time
@@ -116,10 +117,27 @@ def run_study(
     lock = FolderLock(partial)
     if not lock.acquire():
         raise MorsenetError(f"a run is in progress in {str(partial)!r}; wait for it to finish or choose another --out")
+    helpers = _report_workers(study, quick) if report else None
     try:
-        return _run(study, final, partial, lock, old, progress=progress, log=log, report=report, quick=quick)
+        return _run(
+            study, final, partial, lock, old, progress=progress, log=log, report=report, quick=quick, helpers=helpers
+        )
     finally:
+        if helpers is not None:
+            helpers.close()
         lock.release()
+
+
+def _report_workers(study: Study, quick: bool) -> Any:
+    """A report worker started now, while the models train, for a report of core figures (a quick run's):
+    its few seconds of work then run on two processes without waiting for one to start. None otherwise (a full
+    report starts its own pool: its start is small beside its work), on one core, or where spawning is unsafe."""
+    from ..report._jobs import ReportWorkers, spawn_is_safe
+
+    figures = study.report.figures or ("core" if quick else "all")
+    if figures != "core" or (os.cpu_count() or 1) < 2 or not spawn_is_safe():
+        return None
+    return ReportWorkers(1)
 
 
 def _run(
@@ -133,6 +151,7 @@ def _run(
     log: Callable[[str], None],
     report: bool,
     quick: bool,
+    helpers: Any = None,
 ) -> Path:
     (partial / "models").mkdir(exist_ok=True)
     if old is None:
@@ -296,5 +315,6 @@ def _run(
             box=study.report.box,  # None: the data's box + margin (`default_search_box`)
             resolution=study.report.resolution,
             figures=study.report.figures,  # None: core figures for a quick run, all otherwise
+            workers=helpers,  # the worker started before training, or None: the report's own choice
         )
     return final
