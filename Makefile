@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ensemble.py
 	$(PY) benchmarks/bench_forward.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -448,12 +448,29 @@ def test_a_chunk_analysed_in_lockstep_gives_each_model_the_columns_it_gets_alone
     settings = AnalysisSettings(tunnel_resolution=33, tunnel_radii=12, tunnel_angles=64, critical_point_starts=8)
     analyses = ["spectra", "theory", "tunnel", "critical_points", "escape"]
     config = TrainConfig(epochs=8, lr=0.02, batch_size=64)
-    for model in (
-        {"kind": "mlp", "width": 3, "depth": 1, "batchnorm": True},
-        {"kind": "resnet", "width": 2, "blocks": 3, "skip": 1.0, "residual": 0.5},
-    ):
-        models = train_ensemble(model, data, config, seeds=[0, 1, 2], progress=False).models()
-        alone = [analyze(m, data, analyses, settings) for m in models]
-        together = analyze_models(models, data, analyses, settings)
-        assert all(_same_row(a, b) for a, b in zip(alone, together)), (alone, together)
-        assert all("topology" in r and "n_critical_points" in r and "analysis_errors" not in r for r in together)
+    import morsenet.sweep._tasks as T
+
+    passes = []
+    original = T.run_lockstep
+
+    def counting(chains, job):
+        results, n = original(chains, job)
+        passes.append(n)
+        return results, n
+
+    T.run_lockstep = counting
+    try:
+        for model, lockstep in (
+            ({"kind": "mlp", "width": 3, "depth": 3, "batchnorm": True}, True),
+            ({"kind": "resnet", "width": 2, "blocks": 3, "skip": 1.0, "residual": 0.5}, True),
+            ({"kind": "mlp", "width": 3, "depth": 1}, False),  # too shallow to gain: one model after another
+        ):
+            models = train_ensemble(model, data, config, seeds=[0, 1, 2], progress=False).models()
+            alone = [analyze(m, data, analyses, settings) for m in models]
+            before = len(passes)
+            together = analyze_models(models, data, analyses, settings)
+            assert (len(passes) > before) == lockstep
+            assert all(_same_row(a, b) for a, b in zip(alone, together)), (alone, together)
+            assert all("topology" in r and "n_critical_points" in r and "analysis_errors" not in r for r in together)
+    finally:
+        T.run_lockstep = original

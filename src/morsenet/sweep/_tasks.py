@@ -29,6 +29,9 @@ from ._config import AnalysisSettings, Cell, SweepConfig
 
 # What the tunnel, escape and critical-point analyses evaluate: a model's layer chain, or the model itself.
 Field = MorseModel | LayerChain
+# Chains of at most this many layers are analysed one model after another: their evaluations cost too little for
+# the lockstep's hand-overs to pay (0.9x measured for 1-2 hidden layers, 1.1-1.7x from 4 on; benchmarks/README.md).
+LOCKSTEP_MIN_STEPS = 2
 
 
 def make_tasks(
@@ -178,11 +181,12 @@ def analyze_models(
 ) -> list[dict[str, Any]]:
     """`analyze` for each of M models of one architecture, batched across the models: models with a layer chain
     (MLPs, ResNets) run in lockstep (`analysis._lockstep`: one stacked pass answers every model's field
-    evaluation), with the columns `analyze` gives each model alone (equal to rounding, `tests/test_lockstep.py`); other models (neural
-    ODEs) one after another."""
+    evaluation), with the columns `analyze` gives each model alone (equal to rounding, `tests/test_lockstep.py`);
+    other models (neural ODEs) and chains of at most `LOCKSTEP_MIN_STEPS` layers one after another."""
     chains = [layer_chain(m) for m in models]
-    if len(models) < 2 or any(c is None for c in chains):
-        return [analyze(m, data, analyses, settings) for m in models]
+    first = chains[0] if chains else None
+    if len(models) < 2 or first is None or any(c is None for c in chains) or len(first.steps) <= LOCKSTEP_MIN_STEPS:
+        return [analyze(m, data, analyses, settings, field=c) for m, c in zip(models, chains)]
     results, _ = run_lockstep(
         [c for c in chains if c is not None],
         lambda i, field: analyze(models[i], data, analyses, settings, field=field),
