@@ -96,7 +96,8 @@ def train_one(model_name: str, out: Path) -> float:
 
 def draw_all(a: Any, folder: Path, clock: FigureClock) -> None:
     """The model's full figure set and the comparison figure with it as the only row."""
-    from morsenet.report._figures import comparison_figure, model_figures
+    from morsenet.report._comparisons import comparison_figure
+    from morsenet.report._figures import model_figures
 
     clock.start()
     model_figures(a, folder, dpi=DPI)

@@ -22,8 +22,9 @@ from ..errors import MorsenetError
 from ..models import read_checkpoint
 from ..spec._report import FIGURE_SETS, MAX_RESOLUTION, MIN_RESOLUTION
 from ._analyze import Resolutions
+from ._comparisons import COMPARISONS
 from ._content import Report, report_document
-from ._figures import COMPARISONS, FigureFile
+from ._figures import FigureFile
 from ._jobs import ReportWorkers, run_beside, run_jobs
 from ._run import ModelEntry, read_run
 from ._summary import summary_json

@@ -21,7 +21,8 @@ from .._progress import Phase
 from .._validation import intra_op_threads, sigint_ignored
 from ..datasets import Dataset
 from ._analyze import ModelAnalysis, Resolutions, analyze_model
-from ._figures import COMPARISONS, FigureFile, comparison_figure, model_figures, safe_name
+from ._comparisons import COMPARISONS, comparison_figure
+from ._figures import FigureFile, model_figures, safe_name
 from ._run import ModelEntry
 
 
