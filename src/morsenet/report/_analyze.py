@@ -216,9 +216,8 @@ def analyze_model(
     if a.input_dim == 2:
         a.prediction = prediction_grid(model, a.box, resolutions.prediction, task=data.task)
         a.gradient = jacobian_grid(model, a.box, resolutions.jacobian)
-        if extras:  # the hidden layer's maps: the singular-value figure and the full comparison (not core)
+        if extras:  # the hidden layer's maps (singular-value figure, full comparison) and the inside section
             a.hidden = jacobian_grid(model, a.box, resolutions.jacobian, layer=model.n_layers)
-        if extras:
             add_inside_maps(a, resolutions.jacobian)  # a failure only adds a note to `a.notes`
     elif a.input_dim == 1:
         a.curve = prediction_curve(model, a.box[0], resolutions.curve, task=data.task)

@@ -20,7 +20,7 @@ from .._validation import atomic_write_text
 from ..datasets import Dataset, get_dataset
 from ..errors import MorsenetError
 from ..models import read_checkpoint
-from ..spec._report import FIGURE_SETS, MAX_RESOLUTION, MIN_RESOLUTION
+from ..spec._report import FIGURE_SETS, MAX_RESOLUTION, MIN_RESOLUTION, check_figure_set, figure_set
 from ._analyze import Resolutions
 from ._comparisons import COMPARISONS
 from ._content import Report, report_document
@@ -100,10 +100,8 @@ def _study_report(study_text: str) -> tuple[list | None, int | None, str | None]
 
 
 def check_figures(figures: object) -> str:
-    """A figure set: "all" or "core" (`FIGURE_SETS`); MorsenetError for anything else."""
-    if figures not in FIGURE_SETS:
-        raise MorsenetError(f"--figures must be one of {', '.join(FIGURE_SETS)}, got {figures!r}")
-    return str(figures)
+    """`--figures`: "all" or "core"; MorsenetError for anything else."""
+    return check_figure_set("--figures", figures)
 
 
 def _box_cache(entries: Sequence[ModelEntry], box: tuple[tuple[float, float], ...] | None) -> dict[str, Dataset]:
@@ -179,7 +177,7 @@ def build_report(
     study_box, study_resolution, study_figures = _study_report(run.study_text)
     if figures is not None:
         figures = check_figures(figures)
-    figures = figures or study_figures or ("core" if quick else "all")
+    figures = figure_set(figures or study_figures, quick=quick)
     source = "--box" if box is not None else "the study's report.box"
     box = study_box if box is None else box
     resolution = study_resolution if resolution is None else resolution

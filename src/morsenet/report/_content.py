@@ -236,10 +236,11 @@ def report_document(r: Report) -> Document:
         study.append(
             Paragraph(
                 "**Core figures only** (the figure set of a quick run): the side-by-side comparisons, where every "
-                "model's decision boundary, gradient norm and training curves are drawn (once, there), and the study's own topic figures; the per-model maps (the hidden layer's singular values among them), the data, surface, "
-                "escape and weight figures, the level sets (unless the study sets report.levels), the training "
-                "evolution, the layer-resolved maps and the neural-ODE flows are left out; every table and verdict "
-                "is complete. `morsenet report "
+                "model's decision boundary, gradient norm and training curves are drawn (once, there), and the "
+                "study's own topic figures; the per-model maps (the hidden layer's singular values among them), "
+                "the data, surface, escape and weight figures, the level sets (unless the study sets "
+                "report.levels), the training evolution, the layer-resolved maps and the neural-ODE flows are left "
+                "out; every table and verdict is complete. `morsenet report "
                 f"RUN --figures all` (RUN: this run's folder, `{r.run.path.name}`) draws them all."
             )
         )

@@ -85,8 +85,8 @@ def _skipped(a: ModelAnalysis) -> frozenset[str]:
     study chose what they show (`report.levels`: the companion's probability level sets are its main figure)."""
     if a.figures != "core":
         return frozenset()
-    core = (EXTRA_FIGURES | COMPARED_FIGURES) - ({"level_sets"} if study_report_spec(a).levels is not None else set())
-    return frozenset(core)
+    kept = {"level_sets"} if study_report_spec(a).levels is not None else set()
+    return (EXTRA_FIGURES | COMPARED_FIGURES) - kept
 
 
 def model_figures(

@@ -79,8 +79,8 @@ class ReportSpec:
     figures: str | None = None
 
     def __post_init__(self) -> None:
-        if self.figures is not None and self.figures not in FIGURE_SETS:
-            raise MorsenetError(f"report.figures must be one of {', '.join(FIGURE_SETS)}, got {self.figures!r}")
+        if self.figures is not None:
+            check_figure_set("report.figures", self.figures)
         if self.levels is not None and self.levels not in LEVELS:
             raise MorsenetError(f"report.levels must be one of {', '.join(LEVELS)}, got {self.levels!r}")
         n = self.probability_levels
@@ -131,6 +131,19 @@ class ReportSpec:
         if self.figures is not None:
             out["figures"] = self.figures
         return out
+
+
+def check_figure_set(where: str, value: object) -> str:
+    """A figure set, "all" or "core" (`FIGURE_SETS`); a MorsenetError naming `where` for anything else."""
+    if value not in FIGURE_SETS:
+        raise MorsenetError(f"{where} must be one of {', '.join(FIGURE_SETS)}, got {value!r}")
+    return str(value)
+
+
+def figure_set(chosen: str | None, *, quick: bool) -> str:
+    """The figure set a report draws: the one chosen (`--figures`, a study's `report.figures`), else core for a
+    quick run and all otherwise."""
+    return chosen or ("core" if quick else "all")
 
 
 def _claims(raw: Any) -> tuple[Claim, ...]:

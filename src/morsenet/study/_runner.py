@@ -133,9 +133,9 @@ def _report_workers(study: Study, quick: bool) -> Any:
     its few seconds of work then run on two processes without waiting for one to start. None otherwise (a full
     report starts its own pool: its start is small beside its work), on one core, or where spawning is unsafe."""
     from ..report._jobs import ReportWorkers, spawn_is_safe
+    from ..spec._report import figure_set
 
-    figures = study.report.figures or ("core" if quick else "all")
-    if figures != "core" or (os.cpu_count() or 1) < 2 or not spawn_is_safe():
+    if figure_set(study.report.figures, quick=quick) != "core" or (os.cpu_count() or 1) < 2 or not spawn_is_safe():
         return None
     return ReportWorkers(1)
 

@@ -215,7 +215,7 @@ def analyze(
     itself when it has no chain (neural ODEs)."""
     out: dict[str, Any] = {}
     errors = []
-    f: MorseModel | LayerChain = field if field is not None else (layer_chain(model) or model)
+    f: Field = field if field is not None else (layer_chain(model) or model)
     for name in analyses:
         for part, fn in _ANALYSES[name]:
             try:
